@@ -1,0 +1,9 @@
+// Constants shared with the TypeScript side. They are exported as globals so the host reads
+// them from the instance instead of keeping a hand-copied enum (tested in test/runtime/wasm.test.ts).
+
+/** Epilogue activation codes accepted by the conv, depthwise and GEMM kernels. */
+export const ACTIVATION_NONE: i32 = 0;
+export const ACTIVATION_SWISH: i32 = 1;
+
+/** Bytes per float32 element; every tensor in the core is float32. */
+export const FLOAT_BYTES: i32 = 4;

@@ -1,0 +1,7 @@
+// Linear memory is managed by the host (the TypeScript planner), never by an allocator in here.
+// The host places buffers above the module's static data, which ends at __heap_base.
+
+/** First byte the host may use for its own buffers. */
+export function heap_base(): usize {
+  return __heap_base;
+}

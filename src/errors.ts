@@ -1,0 +1,42 @@
+/**
+ * Every failure a user can cause is one of these classes. Each message says what was wrong,
+ * where, and what was expected, so the CLI can print it as one line and a caller can branch on
+ * the class (or on `code`, which survives structured cloning to and from workers).
+ */
+export class EfficientNetError extends Error {
+  readonly code: string = 'EFFICIENTNET_ERROR';
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A weights file that is not a well-formed safetensors file. */
+export class WeightsFormatError extends EfficientNetError {
+  override readonly code = 'WEIGHTS_FORMAT';
+}
+
+/** A well-formed weights file whose tensors do not match the requested network. */
+export class WeightsMismatchError extends EfficientNetError {
+  override readonly code = 'WEIGHTS_MISMATCH';
+}
+
+/** An input tensor, `.npy` file or option whose shape or value cannot be used. */
+export class InputShapeError extends EfficientNetError {
+  override readonly code = 'INPUT_SHAPE';
+}
+
+/** Image bytes that cannot be decoded. */
+export class ImageDecodeError extends EfficientNetError {
+  override readonly code = 'IMAGE_DECODE';
+}
+
+/** A request whose memory or size would pass a hard limit (wasm32 memory, pixel count, header size). */
+export class ResourceLimitError extends EfficientNetError {
+  override readonly code = 'RESOURCE_LIMIT';
+}
+
+/** An unknown variant, preset or option value. */
+export class ConfigError extends EfficientNetError {
+  override readonly code = 'CONFIG';
+}

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { instantiateCore } from '../../src/runtime/wasm.js';
+
+describe('core instance', () => {
+  it('exports its memory, heap base and shared constants', async () => {
+    const core = await instantiateCore();
+    expect(core.memory).toBeInstanceOf(WebAssembly.Memory);
+    const heapBase = (core.heap_base as () => number)();
+    expect(heapBase).toBeGreaterThan(0);
+    expect(heapBase % 16).toBe(0);
+    expect((core.ACTIVATION_NONE as WebAssembly.Global).value).not.toBe((core.ACTIVATION_SWISH as WebAssembly.Global).value);
+    expect((core.FLOAT_BYTES as WebAssembly.Global).value).toBe(4);
+  });
+});
