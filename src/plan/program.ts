@@ -1,0 +1,260 @@
+/**
+ * The forward pass as a flat list of kernel calls with every size fixed. Built once per
+ * (network, padding, input shape); both backends (the WASM core and the TypeScript reference)
+ * execute the same list, so they differ only in how each kernel computes.
+ *
+ * Buffers are named; tensors are NHWC (`[n, h, w, c]`) except the NCHW input and the pooled
+ * `[n, c]` vectors. BN layers do not appear: they are folded into the conv before them at load.
+ */
+import type { NetworkSpec } from '../arch/network.js';
+import { InputShapeError } from '../errors.js';
+import { axisGeometry, type PaddingMode } from './geometry.js';
+
+export type Activation = 'none' | 'swish';
+
+interface StepBase {
+  /** timm module this call implements (the conv's name), for traces and errors. */
+  readonly module: string;
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
+}
+
+export interface SpatialConv {
+  readonly n: number;
+  readonly height: number;
+  readonly width: number;
+  readonly kernel: number;
+  readonly stride: number;
+  readonly padTop: number;
+  readonly padLeft: number;
+  readonly outHeight: number;
+  readonly outWidth: number;
+}
+
+/** NCHW input -> NHWC. */
+export interface LayoutStep extends StepBase {
+  readonly kind: 'nchw-to-nhwc';
+  readonly n: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+/** Dense kxk conv (the stem) with folded BN and swish. */
+export interface ConvStep extends StepBase, SpatialConv {
+  readonly kind: 'conv2d';
+  /** Conv and BN whose folded weights this call uses. */
+  readonly conv: string;
+  readonly bn: string;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly activation: Activation;
+}
+
+/** Depthwise kxk conv with folded BN and swish; optionally writes per-channel sums for SE. */
+export interface DepthwiseStep extends StepBase, SpatialConv {
+  readonly kind: 'depthwise';
+  readonly conv: string;
+  readonly bn: string;
+  readonly channels: number;
+  readonly activation: Activation;
+  /** Buffer `[n, c]` receiving the per-channel sums of the output, or null. */
+  readonly sums: string | null;
+}
+
+/** 1x1 conv or linear layer as a GEMM over `rows` pixels, with optional residual added last. */
+export interface PointwiseStep extends StepBase {
+  readonly kind: 'pointwise';
+  readonly conv: string;
+  /** Folded BN, or null for the classifier (which has its own bias). */
+  readonly bn: string | null;
+  readonly rows: number;
+  readonly inChannels: number;
+  readonly outChannels: number;
+  readonly activation: Activation;
+  readonly residual: string | null;
+}
+
+/** Squeeze-and-excitation gate from channel sums: sigmoid(expand(swish(reduce(mean)))). */
+export interface SqueezeExciteStep extends StepBase {
+  readonly kind: 'se-gate';
+  /** Module prefix, e.g. `blocks.1.0.se`. */
+  readonly se: string;
+  readonly n: number;
+  readonly channels: number;
+  readonly squeezed: number;
+  /** Pixels per image the sums were taken over (the mean divides by it). */
+  readonly spatial: number;
+}
+
+/** Multiplies each image's channels by its gate, in place. */
+export interface ChannelScaleStep extends StepBase {
+  readonly kind: 'channel-scale';
+  readonly n: number;
+  readonly spatial: number;
+  readonly channels: number;
+}
+
+export interface PoolStep extends StepBase {
+  readonly kind: 'global-average-pool';
+  readonly n: number;
+  readonly spatial: number;
+  readonly channels: number;
+}
+
+export type Step = LayoutStep | ConvStep | DepthwiseStep | PointwiseStep | SqueezeExciteStep | ChannelScaleStep | PoolStep;
+
+export interface BufferShape {
+  readonly id: string;
+  /** Element counts; `[n, h, w, c]` for feature maps, `[n, c]` for vectors, `[n, 3, h, w]` for the input. */
+  readonly shape: readonly number[];
+  readonly layout: 'nhwc' | 'nc' | 'nchw';
+}
+
+/** A point in the forward pass whose output a user may want to see (dumps, traces, feature maps). */
+export interface Checkpoint {
+  /** timm module name: `bn1` (stem), `blocks.i.j`, `bn2` (head), `global_pool`, `classifier`. */
+  readonly module: string;
+  /** Index of the step after which the buffer holds the module's output. */
+  readonly afterStep: number;
+  readonly buffer: string;
+  /** Downsampling factor relative to the input, for feature maps. */
+  readonly stride: number;
+}
+
+export interface Program {
+  readonly n: number;
+  readonly height: number;
+  readonly width: number;
+  readonly padding: PaddingMode;
+  readonly steps: readonly Step[];
+  readonly buffers: ReadonlyMap<string, BufferShape>;
+  readonly checkpoints: readonly Checkpoint[];
+  /** Buffer ids of the host-visible tensors. */
+  readonly input: string;
+  readonly features: string;
+  readonly logits: string;
+}
+
+/** Largest side accepted; far above any checkpoint's resolution, small enough to keep sizes in safe integers. */
+export const MAX_INPUT_SIDE = 8192;
+
+export function validateInputShape(shape: readonly number[]): void {
+  if (shape.length !== 4) {
+    throw new InputShapeError(`input shape must be [n, 3, height, width], got [${shape.join(', ')}]`);
+  }
+  const [n, c, h, w] = shape;
+  for (const [name, value] of [['batch', n], ['height', h], ['width', w]] as const) {
+    if (!Number.isInteger(value) || value < 1) {
+      throw new InputShapeError(`input ${name} must be a positive integer, got ${value} in shape [${shape.join(', ')}]`);
+    }
+  }
+  if (c !== 3) throw new InputShapeError(`input must have 3 channels (RGB, NCHW), got ${c} in shape [${shape.join(', ')}]`);
+  if (h > MAX_INPUT_SIDE || w > MAX_INPUT_SIDE) {
+    throw new InputShapeError(`input sides must be at most ${MAX_INPUT_SIDE} pixels, got ${h}x${w}`);
+  }
+}
+
+/** Builds the call list for `n` images of `height` x `width`. */
+export function buildProgram(network: NetworkSpec, padding: PaddingMode, shape: readonly [number, number, number, number]): Program {
+  validateInputShape(shape);
+  const [n, , height, width] = shape;
+  const steps: Step[] = [];
+  const buffers = new Map<string, BufferShape>();
+  const checkpoints: Checkpoint[] = [];
+  const define = (id: string, dims: number[], layout: BufferShape['layout']): string => {
+    buffers.set(id, { id, shape: dims, layout });
+    return id;
+  };
+  const checkpoint = (module: string, buffer: string, stride: number): void => {
+    checkpoints.push({ module, afterStep: steps.length - 1, buffer, stride });
+  };
+
+  const input = define('input', [n, 3, height, width], 'nchw');
+  const image = define('input.nhwc', [n, height, width, 3], 'nhwc');
+  steps.push({ kind: 'nchw-to-nhwc', module: 'input', reads: [input], writes: [image], n, channels: 3, height, width });
+
+  // Geometry of a strided kxk conv over the current map, in the network's padding family.
+  const spatial = (h: number, w: number, kernel: number, stride: number): SpatialConv => {
+    const rows = axisGeometry(h, kernel, stride, padding);
+    const cols = axisGeometry(w, kernel, stride, padding);
+    return { n, height: h, width: w, kernel, stride, padTop: rows.before, padLeft: cols.before, outHeight: rows.output, outWidth: cols.output };
+  };
+
+  let h = height;
+  let w = width;
+  let downsampling = 1;
+  const stem = spatial(h, w, 3, 2);
+  h = stem.outHeight;
+  w = stem.outWidth;
+  downsampling *= 2;
+  let current = define('stem', [n, h, w, network.stemChannels], 'nhwc');
+  steps.push({
+    kind: 'conv2d', module: 'conv_stem', reads: [image], writes: [current], ...stem,
+    conv: 'conv_stem', bn: 'bn1', inChannels: 3, outChannels: network.stemChannels, activation: 'swish',
+  });
+  checkpoint('bn1', current, downsampling);
+
+  for (const block of network.blocks) {
+    const p = block.name;
+    const blockInput = current;
+    let expanded = current;
+    if (block.kind === 'mbconv') {
+      expanded = define(`${p}.expanded`, [n, h, w, block.expandedChannels], 'nhwc');
+      steps.push({
+        kind: 'pointwise', module: `${p}.conv_pw`, reads: [current], writes: [expanded],
+        conv: `${p}.conv_pw`, bn: `${p}.bn1`, rows: n * h * w, inChannels: block.inChannels,
+        outChannels: block.expandedChannels, activation: 'swish', residual: null,
+      });
+    }
+    const dw = spatial(h, w, block.kernel, block.stride);
+    h = dw.outHeight;
+    w = dw.outWidth;
+    downsampling *= block.stride;
+    const c = block.expandedChannels;
+    const depthwise = define(`${p}.depthwise`, [n, h, w, c], 'nhwc');
+    const sums = define(`${p}.se.sums`, [n, c], 'nc');
+    const gate = define(`${p}.se.gate`, [n, c], 'nc');
+    const dwBn = block.kind === 'mbconv' ? `${p}.bn2` : `${p}.bn1`;
+    steps.push({
+      kind: 'depthwise', module: `${p}.conv_dw`, reads: [expanded], writes: [depthwise, sums], ...dw,
+      conv: `${p}.conv_dw`, bn: dwBn, channels: c, activation: 'swish', sums,
+    });
+    steps.push({
+      kind: 'se-gate', module: `${p}.se`, reads: [sums], writes: [gate], se: `${p}.se`,
+      n, channels: c, squeezed: block.seChannels, spatial: h * w,
+    });
+    steps.push({ kind: 'channel-scale', module: `${p}.se`, reads: [depthwise, gate], writes: [depthwise], n, spatial: h * w, channels: c });
+    const output = define(`${p}.output`, [n, h, w, block.outChannels], 'nhwc');
+    const project = block.kind === 'mbconv' ? 'conv_pwl' : 'conv_pw';
+    const projectBn = block.kind === 'mbconv' ? 'bn3' : 'bn2';
+    steps.push({
+      kind: 'pointwise', module: `${p}.${project}`, reads: block.residual ? [depthwise, blockInput] : [depthwise], writes: [output],
+      conv: `${p}.${project}`, bn: `${p}.${projectBn}`, rows: n * h * w, inChannels: c, outChannels: block.outChannels,
+      activation: 'none', residual: block.residual ? blockInput : null,
+    });
+    checkpoint(p, output, downsampling);
+    current = output;
+  }
+
+  const head = define('head', [n, h, w, network.headChannels], 'nhwc');
+  steps.push({
+    kind: 'pointwise', module: 'conv_head', reads: [current], writes: [head], conv: 'conv_head', bn: 'bn2',
+    rows: n * h * w, inChannels: network.blocks[network.blocks.length - 1].outChannels, outChannels: network.headChannels,
+    activation: 'swish', residual: null,
+  });
+  checkpoint('bn2', head, downsampling);
+  const features = define('features', [n, network.headChannels], 'nc');
+  steps.push({ kind: 'global-average-pool', module: 'global_pool', reads: [head], writes: [features], n, spatial: h * w, channels: network.headChannels });
+  checkpoint('global_pool', features, downsampling);
+  const logits = define('logits', [n, network.numClasses], 'nc');
+  steps.push({
+    kind: 'pointwise', module: 'classifier', reads: [features], writes: [logits], conv: 'classifier', bn: null,
+    rows: n, inChannels: network.headChannels, outChannels: network.numClasses, activation: 'none', residual: null,
+  });
+  checkpoint('classifier', logits, downsampling);
+
+  return { n, height, width, padding, steps, buffers, checkpoints, input, features, logits };
+}
+
+export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

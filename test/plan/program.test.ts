@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { buildNetwork } from '../../src/arch/network.js';
+import { axisGeometry } from '../../src/plan/geometry.js';
+import { buildProgram, type Step } from '../../src/plan/program.js';
+import { InputShapeError } from '../../src/errors.js';
+
+describe('padding geometry', () => {
+  it('puts the odd extra pixel after the input for TF SAME', () => {
+    expect(axisGeometry(224, 3, 2, 'same')).toEqual({ output: 112, before: 0, after: 1 });
+    expect(axisGeometry(225, 3, 2, 'same')).toEqual({ output: 113, before: 1, after: 1 });
+    expect(axisGeometry(14, 5, 2, 'same')).toEqual({ output: 7, before: 1, after: 2 });
+    expect(axisGeometry(7, 5, 1, 'same')).toEqual({ output: 7, before: 2, after: 2 });
+  });
+  it('pads k/2 on both sides for symmetric', () => {
+    expect(axisGeometry(224, 3, 2, 'symmetric')).toMatchObject({ output: 112, before: 1 });
+    expect(axisGeometry(14, 5, 2, 'symmetric')).toMatchObject({ output: 7, before: 2 });
+  });
+  it('gives the same output size in both families for odd kernels', () => {
+    for (let size = 1; size < 40; size++) {
+      for (const k of [3, 5]) for (const s of [1, 2]) {
+        expect(axisGeometry(size, k, s, 'same').output).toBe(axisGeometry(size, k, s, 'symmetric').output);
+      }
+    }
+  });
+});
+
+describe('program', () => {
+  const program = buildProgram(buildNetwork('b0'), 'same', [1, 3, 224, 224]);
+
+  it('reads only buffers written earlier', () => {
+    const written = new Set([program.input]);
+    program.steps.forEach((step: Step) => {
+      for (const id of step.reads) expect(written.has(id), `${step.module} reads ${id} before it is written`).toBe(true);
+      for (const id of step.writes) written.add(id);
+    });
+  });
+  it('reaches strides 2 to 32 at the published sizes', () => {
+    const last = new Map<number, string>();
+    for (const c of program.checkpoints) if (c.module.startsWith('blocks') || c.module === 'bn1') last.set(c.stride, c.buffer);
+    expect([...last.keys()]).toEqual([2, 4, 8, 16, 32]);
+    expect([...last.values()].map((id) => program.buffers.get(id)!.shape.slice(1))).toEqual([
+      [112, 112, 16], [56, 56, 24], [28, 28, 40], [14, 14, 112], [7, 7, 320],
+    ]);
+  });
+  it('adds residuals exactly where blocks keep shape', () => {
+    const residuals = program.steps.filter((s) => s.kind === 'pointwise' && s.residual !== null).map((s) => s.module);
+    expect(residuals.length).toBe(buildNetwork('b0').blocks.filter((b) => b.residual).length);
+    expect(residuals).toContain('blocks.1.1.conv_pwl');
+    expect(residuals).not.toContain('blocks.1.0.conv_pwl');
+  });
+  it('refuses impossible input shapes with InputShapeError', () => {
+    const net = buildNetwork('b0');
+    expect(() => buildProgram(net, 'same', [1, 4, 32, 32])).toThrow(InputShapeError);
+    expect(() => buildProgram(net, 'same', [0, 3, 32, 32])).toThrow(/batch/);
+    expect(() => buildProgram(net, 'same', [1, 3, 32.5, 32])).toThrow(/height/);
+    expect(() => buildProgram(net, 'same', [1, 3, 32, 100000])).toThrow(InputShapeError);
+  });
+});
