@@ -3,15 +3,9 @@
  * column. The two checkpoint families differ only here, and it changes every border pixel.
  */
 import { ConfigError } from '../errors.js';
+import type { PaddingMode } from '../arch/padding.js';
 
-/**
- * `same`: TensorFlow's SAME, used by the original weights and timm's `tf_efficientnet_*`; when the
- * total padding is odd the extra row goes after (bottom/right). `symmetric`: PyTorch's `k // 2` on
- * both sides, used by timm's `efficientnet_*` and torchvision.
- */
-export type PaddingMode = 'same' | 'symmetric';
-
-export const PADDING_MODES: readonly PaddingMode[] = ['same', 'symmetric'];
+export type { PaddingMode } from '../arch/padding.js';
 
 export interface AxisGeometry {
   /** Output length along the axis. */
@@ -35,9 +29,4 @@ export function axisGeometry(size: number, kernel: number, stride: number, mode:
     return { output, before: pad, after: Math.max((output - 1) * stride + kernel - size - pad, 0) };
   }
   throw new ConfigError(`unknown padding "${String(mode)}": expected "same" or "symmetric"`);
-}
-
-export function parsePaddingMode(value: string): PaddingMode {
-  if ((PADDING_MODES as readonly string[]).includes(value)) return value as PaddingMode;
-  throw new ConfigError(`unknown padding "${value}": expected "same" (tf_efficientnet_*) or "symmetric" (efficientnet_*)`);
 }

@@ -1,0 +1,73 @@
+/**
+ * `efficientnet run`: one forward pass from a `.npy` input to `.npy` logits and features, with
+ * an optional dump of every block's output for layer-by-layer comparison with PyTorch hooks.
+ */
+import { join } from 'node:path';
+import { EfficientNet, type Backend } from '../../efficientnet.js';
+import { parsePaddingMode } from '../../arch/padding.js';
+import { isVariantName } from '../../arch/variants.js';
+import { InputShapeError } from '../../errors.js';
+import { parseNpy, encodeNpy } from '../npy.js';
+import { readInputFile, writeOutputFile } from '../files.js';
+import { numberOption, parseOptions, requireOption, UsageError } from '../args.js';
+
+export const runUsage =
+  'efficientnet run (--variant V | --model M) --weights FILE [--padding same|symmetric] [--bn-eps E] ' +
+  '--input x.npy --logits out.npy [--features f.npy] [--dump DIR] [--backend wasm|reference]';
+
+/** NHWC `[n, h, w, c]` to PyTorch's NCHW, so dumps compare directly with forward hooks. */
+function toNchw(data: Float32Array, shape: readonly number[]): { data: Float32Array; shape: number[] } {
+  if (shape.length !== 4) return { data, shape: [...shape] };
+  const [n, h, w, c] = shape;
+  const out = new Float32Array(data.length); // [n, c, h, w]
+  for (let b = 0; b < n; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) {
+    const src = ((b * h + y) * w + x) * c;
+    for (let ch = 0; ch < c; ch++) out[((b * c + ch) * h + y) * w + x] = data[src + ch];
+  }
+  return { data: out, shape: [n, c, h, w] };
+}
+
+export async function runCommand(argv: string[], out: (line: string) => void): Promise<void> {
+  const { values } = parseOptions(argv, {
+    variant: { type: 'string' },
+    model: { type: 'string' },
+    weights: { type: 'string' },
+    padding: { type: 'string' },
+    'bn-eps': { type: 'string' },
+    input: { type: 'string' },
+    logits: { type: 'string' },
+    features: { type: 'string' },
+    dump: { type: 'string' },
+    backend: { type: 'string' },
+  });
+  if ((values.variant === undefined) === (values.model === undefined)) throw new UsageError('give exactly one of --variant or --model');
+  if (values.variant !== undefined && !isVariantName(values.variant)) throw new UsageError(`unknown variant "${values.variant}": expected b0 … b8 or l2`);
+  const weightsPath = requireOption(values.weights, '--weights');
+  const inputPath = requireOption(values.input, '--input');
+  const logitsPath = requireOption(values.logits, '--logits');
+  const input = parseNpy(readInputFile(inputPath, 'input'), inputPath);
+  if (input.shape.length !== 4 || input.shape[1] !== 3) {
+    throw new InputShapeError(`${inputPath}: expected shape [n, 3, height, width] (NCHW), got [${input.shape.join(', ')}]`);
+  }
+  const net = await EfficientNet.create({
+    variant: values.variant as 'b0' | undefined,
+    model: values.model,
+    weights: readInputFile(weightsPath, 'weights'),
+    padding: values.padding === undefined ? undefined : parsePaddingMode(values.padding),
+    bnEps: numberOption(values['bn-eps'], '--bn-eps'),
+    backend: (values.backend ?? 'wasm') as Backend,
+  });
+  const dumpDir = values.dump;
+  const result = await net.forward(input.data, input.shape, {
+    onCheckpoint: dumpDir === undefined ? undefined : (checkpoint, data, shape) => {
+      const nchw = toNchw(data, shape);
+      writeOutputFile(join(dumpDir, `${checkpoint.module}.npy`), encodeNpy(nchw.data, nchw.shape));
+    },
+  });
+  const n = input.shape[0];
+  writeOutputFile(logitsPath, encodeNpy(result.logits, [n, net.numClasses]));
+  if (values.features !== undefined) writeOutputFile(values.features, encodeNpy(result.features, [n, net.featureChannels]));
+  out(`wrote ${logitsPath} [${n}, ${net.numClasses}]${values.features ? ` and ${values.features} [${n}, ${net.featureChannels}]` : ''}` +
+    (dumpDir ? `; block outputs in ${dumpDir}/` : ''));
+  net.dispose();
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env node
+/**
+ * The `efficientnet` command. Each subcommand lives in `commands/`; this file only dispatches and
+ * turns errors into one readable line and an exit code (2: bad input or usage, 1: anything else).
+ */
+import { EfficientNetError } from '../errors.js';
+import { UsageError } from './args.js';
+import { summaryCommand, summaryUsage } from './commands/summary.js';
+import { initWeightsCommand, initWeightsUsage } from './commands/init-weights.js';
+import { runCommand, runUsage } from './commands/run.js';
+
+type Command = (argv: string[], out: (line: string) => void) => void | Promise<void>;
+
+const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
+  summary: { run: summaryCommand, usage: summaryUsage, summary: 'the network layer by layer: shapes, parameters, multiply-adds, memory' },
+  'init-weights': { run: initWeightsCommand, usage: initWeightsUsage, summary: 'write deterministic synthetic weights with timm tensor names' },
+  run: { run: runCommand, usage: runUsage, summary: 'run the network on a .npy tensor and write logits and features' },
+};
+
+function help(): string {
+  const lines = ['usage: efficientnet <command> [options]   (add --verbose to any command for stack traces)', '', 'commands:'];
+  for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)}${c.summary}`, `    ${c.usage}`);
+  return lines.join('\n');
+}
+
+async function main(argv: string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  const args = argv.filter((a) => a !== '--verbose');
+  const [name, ...rest] = args;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(help());
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`efficientnet: unknown command "${name}"\n\n${help()}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(`usage: ${command.usage}`);
+    return 0;
+  }
+  try {
+    await command.run(rest, (line) => console.log(line));
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    console.error(`efficientnet ${name}: ${message}`);
+    if (error instanceof UsageError) console.error(`usage: ${command.usage}`);
+    if (verbose && error instanceof Error && error.stack) console.error(error.stack);
+    return error instanceof EfficientNetError ? 2 : 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
