@@ -13,30 +13,30 @@ export class EfficientNetError extends Error {
 
 /** A weights file that is not a well-formed safetensors file. */
 export class WeightsFormatError extends EfficientNetError {
-  override readonly code = 'WEIGHTS_FORMAT';
+  override readonly code: string = 'WEIGHTS_FORMAT';
 }
 
 /** A well-formed weights file whose tensors do not match the requested network. */
 export class WeightsMismatchError extends EfficientNetError {
-  override readonly code = 'WEIGHTS_MISMATCH';
+  override readonly code: string = 'WEIGHTS_MISMATCH';
 }
 
 /** An input tensor, `.npy` file or option whose shape or value cannot be used. */
 export class InputShapeError extends EfficientNetError {
-  override readonly code = 'INPUT_SHAPE';
+  override readonly code: string = 'INPUT_SHAPE';
 }
 
 /** Image bytes that cannot be decoded. */
 export class ImageDecodeError extends EfficientNetError {
-  override readonly code = 'IMAGE_DECODE';
+  override readonly code: string = 'IMAGE_DECODE';
 }
 
 /** A request whose memory or size would pass a hard limit (wasm32 memory, pixel count, header size). */
 export class ResourceLimitError extends EfficientNetError {
-  override readonly code = 'RESOURCE_LIMIT';
+  override readonly code: string = 'RESOURCE_LIMIT';
 }
 
 /** An unknown variant, preset or option value. */
 export class ConfigError extends EfficientNetError {
-  override readonly code = 'CONFIG';
+  override readonly code: string = 'CONFIG';
 }

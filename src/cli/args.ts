@@ -6,7 +6,7 @@ import { ConfigError, InputShapeError } from '../errors.js';
 
 /** A command-line mistake: the CLI prints the message and the command's usage, and exits 2. */
 export class UsageError extends ConfigError {
-  override readonly code = 'USAGE';
+  override readonly code: string = 'USAGE';
 }
 
 export function parseOptions<T extends ParseArgsConfig['options']>(argv: string[], options: T, allowPositionals = false) {

@@ -8,6 +8,7 @@ import { UsageError } from './args.js';
 import { summaryCommand, summaryUsage } from './commands/summary.js';
 import { initWeightsCommand, initWeightsUsage } from './commands/init-weights.js';
 import { runCommand, runUsage } from './commands/run.js';
+import { benchCommand, benchUsage } from './commands/bench.js';
 
 type Command = (argv: string[], out: (line: string) => void) => void | Promise<void>;
 
@@ -15,6 +16,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   summary: { run: summaryCommand, usage: summaryUsage, summary: 'the network layer by layer: shapes, parameters, multiply-adds, memory' },
   'init-weights': { run: initWeightsCommand, usage: initWeightsUsage, summary: 'write deterministic synthetic weights with timm tensor names' },
   run: { run: runCommand, usage: runUsage, summary: 'run the network on a .npy tensor and write logits and features' },
+  bench: { run: benchCommand, usage: benchUsage, summary: 'median end-to-end latency on synthetic weights' },
 };
 
 function help(): string {

@@ -1,0 +1,64 @@
+/**
+ * `efficientnet bench`: end-to-end latency of one variant on synthetic weights, reported as the
+ * median of repeated runs after a warm-up (single runs on a shared machine vary by 10-20%).
+ */
+import { EfficientNet } from '../../efficientnet.js';
+import { VARIANTS, isVariantName } from '../../arch/variants.js';
+import { summarizeNetwork } from '../../arch/summary.js';
+import { createSyntheticWeights } from '../../weights/synthetic.js';
+import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
+
+export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T] [--runs N] [--json]';
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+export async function benchCommand(argv: string[], out: (line: string) => void): Promise<void> {
+  const { values } = parseOptions(argv, {
+    variant: { type: 'string' },
+    resolution: { type: 'string' },
+    batch: { type: 'string' },
+    threads: { type: 'string' },
+    runs: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  });
+  const variant = requireOption(values.variant, '--variant');
+  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
+  const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
+  const batch = integerOption(values.batch, '--batch', 1);
+  const threads = integerOption(values.threads, '--threads', 1);
+  const runs = integerOption(values.runs, '--runs', 10);
+  if (threads !== 1) {
+    throw new UsageError('this build runs on one thread; --threads accepts only 1 until the worker pool lands');
+  }
+  const started = performance.now();
+  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }) });
+  const loadMs = performance.now() - started;
+  const shape = [batch, 3, resolution, resolution];
+  const input = new Float32Array(batch * 3 * resolution * resolution); // [n, 3, r, r]
+  for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.001);
+  await net.forward(input, shape); // warm-up: plans memory and lets the engine tier up
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await net.forward(input, shape);
+    times.push(performance.now() - t0);
+  }
+  net.dispose();
+  const medianMs = median(times);
+  const macs = summarizeNetwork(net.network, resolution).macs * batch;
+  const report = {
+    variant, resolution, batch, threads, runs, medianMs, minMs: Math.min(...times), maxMs: Math.max(...times),
+    imagesPerSecond: (batch * 1000) / medianMs, gmacsPerSecond: macs / medianMs / 1e6, loadMs,
+  };
+  if (values.json) {
+    out(JSON.stringify(report));
+    return;
+  }
+  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread, synthetic weights`);
+  out(`  median ${medianMs.toFixed(1)} ms over ${runs} runs (min ${report.minMs.toFixed(1)}, max ${report.maxMs.toFixed(1)})`);
+  out(`  ${report.imagesPerSecond.toFixed(1)} images/s, ${report.gmacsPerSecond.toFixed(2)} G multiply-adds/s; load ${loadMs.toFixed(0)} ms`);
+}

@@ -1,0 +1,315 @@
+/**
+ * Deterministic synthetic weights: a safetensors file with timm's tensor names and shapes for any
+ * network, filled with seeded pseudo-random values. They let every variant, B0 to L2, be tested
+ * end to end (loading, packing, inference, cross-checks) without downloading a checkpoint.
+ *
+ * Two properties matter.
+ *
+ * 1. Reproducibility. Every value is a pure function of (seed, tensor name, element index): a
+ *    counter-based hash, no sequential generator state. Any tensor can be regenerated alone
+ *    (`syntheticTensor`) and the order of generation cannot change a bit.
+ *
+ * 2. Activations of order one in every variant. With inference BN (fixed running statistics)
+ *    nothing renormalises the activations, so the scale of every tensor follows from a small model
+ *    of the forward pass that tracks the second moment E[x^2] of the activations:
+ *    - a conv with zero-mean weights of variance `v` over `fanIn` inputs multiplies E[x^2] by
+ *      `fanIn * v` (whatever the inputs' correlation, in expectation over the weights);
+ *    - BN with gamma near 1 and running_var uniform in [0.5, 1.5] multiplies E[x^2] by
+ *      E[gamma^2] * E[1/var] (about ln 3), which the conv before it divides out;
+ *    - swish gets inputs of std 0.3, not 1. Swish is not scale-free: E[swish(x)^2] / E[x^2] rises
+ *      from 0.25 for tiny x to 0.5 for huge x, so a layer whose input grew passes on even more.
+ *      At unit scale that feedback, two swishes and an SE gate per block, compounded over 16 to
+ *      88 blocks, made a random network explode or vanish depending on the input image. At std
+ *      0.3 swish is close to x/2 + x^2/4, the ratio is 0.2657 and moves only 6% per doubling of
+ *      E[x^2], so the network is nearly linear in scale and the model stays accurate;
+ *    - SE gates: their pre-activations have std about 0.5 and biases in [-0.5, 0.5], so they sit
+ *      between 0.3 and 0.7, neither saturated nor constant; E[gate^2] = 0.2642;
+ *    - a residual block adds its branch to its input, so E[x^2] grows by the branch's E[x^2],
+ *      the square of its last BN's gamma. That gamma is 1/sqrt(R) for the R residual blocks of a
+ *      stage, so a stage ends with E[x^2] of about 2 however deep it is (L2 has 21 residual
+ *      blocks in one stage), and each block's first conv divides by the E[x^2] the model predicts
+ *      at its input. Block outputs therefore have E[x^2] between 1 and 2 in every variant.
+ *
+ * Depthwise kernels put half their variance on the centre tap, as trained kernels tend to. Then at
+ * tiny test inputs, where a 5x5 window over a 1x1 map sees one real pixel and 24 padding zeros,
+ * the output keeps half its variance instead of 1/25 of it.
+ *
+ * Every value is either a BN running_var in [0.5, 1.5] or `mean + halfWidth * u` with u an odd
+ * multiple of 2^-24 in (-1, 1), never 0, so no value is denormal or zero (the smallest magnitudes
+ * are about halfWidth * 6e-8, many orders above the float32 normal range's 1.2e-38).
+ *
+ * The file holds only F32 tensors: the writer stores no integer dtypes, so BN's
+ * `num_batches_tracked` (an I64 scalar that inference ignores) is not written.
+ */
+import { expectedTensors } from '../arch/layers.js';
+import { buildNetwork, type BlockSpec, type NetworkSpec } from '../arch/network.js';
+import { STEM } from '../arch/stages.js';
+import type { VariantName } from '../arch/variants.js';
+import { ConfigError } from '../errors.js';
+import { writeSafetensorsFrom } from './safetensors-writer.js';
+
+export interface SyntheticWeightsOptions {
+  /** A variant of the table, or an already built network (e.g. from custom coefficients). */
+  readonly variant: VariantName | NetworkSpec;
+  /** Unsigned 32-bit integer; the same seed always gives the same bytes. */
+  readonly seed: number;
+  /** Classifier width when `variant` is a name (default 1000); must match a given `NetworkSpec`. */
+  readonly numClasses?: number;
+}
+
+/** `__metadata__` key whose value "true" marks a file as synthetic. */
+export const SYNTHETIC_METADATA_KEY = 'efficientnet_wasm_synthetic';
+
+/** Preprocessed images have roughly unit variance per channel. */
+const INPUT_SECOND_MOMENT = 1;
+/** E[x^2] of every swish input (std 0.3): where swish is nearly linear, see above. */
+const ACTIVATION_INPUT_SECOND_MOMENT = 0.09;
+/** E[swish(z)^2] / E[z^2] for z ~ N(0, 0.3^2), by numerical integration. */
+const SWISH_GAIN = 0.2657;
+/** E[x^2] of an SE gate's input (std 0.5): the gates respond to the image without saturating. */
+const GATE_INPUT_SECOND_MOMENT = 0.25;
+/** E[sigmoid(z + b)^2] for z ~ N(0, 0.5^2), b uniform in [-0.5, 0.5], by numerical integration. */
+const GATE_SECOND_MOMENT = 0.2642;
+/** E[swish(z)^2] / E[z^2] for z ~ N(0, 0.5^2): the SE bottleneck's activation. */
+const GATE_SWISH_GAIN = 0.289;
+/** SE expand biases spread the gates' resting points over sigmoid(+-0.5) = 0.38..0.62. */
+const GATE_BIAS_HALF_WIDTH = 0.5;
+/**
+ * E[p^2] of an SE input p, the spatial mean of a swish output. On a 1x1 map p is the swish value
+ * itself (0.09 * 0.2657 = 0.024); on large maps averaging leaves mostly the per-channel mean
+ * (about 0.0013). 0.0056 is the geometric middle, so the SE pre-activations' std is within a
+ * factor 2 of the intended 0.5 at any resolution.
+ */
+const POOLED_SECOND_MOMENT = 0.0056;
+/**
+ * Logits get std of about 2 when the pooled features have E[f^2] = 0.024 (a 1x1 head map; larger
+ * maps average the features down, and logits to std of order 1).
+ */
+const LOGIT_STD = 2;
+const FEATURE_SECOND_MOMENT = ACTIVATION_INPUT_SECOND_MOMENT * SWISH_GAIN;
+
+/** Relative spread of BN gamma around its centre: gamma = centre * (1 + 0.1 u). */
+const GAMMA_SPREAD = 0.1;
+/** BN running_var = 1 + 0.5 u, uniform in [0.5, 1.5]. */
+const RUNNING_VAR_SPREAD = 0.5;
+/**
+ * Half-width of BN beta and running_mean and of the small biases: image-independent offsets, kept
+ * to about 1% of the swish inputs' E[x^2] so the signal, not the offsets, dominates.
+ */
+const SHIFT_HALF_WIDTH = 0.05;
+/**
+ * E[x^2] gain of a BN with relative gamma 1 and running_var uniform in [0.5, 1.5]:
+ * E[(1 + 0.1u)^2] * E[1/var] = (1 + 0.01/3) * ln 3 (eps is negligible next to var >= 0.5).
+ */
+const BN_SECOND_MOMENT_GAIN = (1 + GAMMA_SPREAD ** 2 / 3) * Math.log(3);
+/** Share of a depthwise kernel's variance on its centre tap. */
+const CENTRE_TAP_SHARE = 0.5;
+
+/** How one tensor's values are drawn. `u` is uniform in (-1, 1); `tap` is the element's kernel position. */
+type TensorRecipe =
+  | { readonly kind: 'uniform'; readonly mean: number; readonly halfWidth: number }
+  | { readonly kind: 'depthwise'; readonly taps: number; readonly centreHalfWidth: number; readonly outerHalfWidth: number };
+
+/** A uniform distribution has variance halfWidth^2 / 3. */
+const halfWidthForVariance = (variance: number): number => Math.sqrt(3 * variance);
+
+/** Zero-mean weights whose fan-in sum multiplies E[x^2] by `gain`. */
+const fanInWeights = (fanIn: number, gain: number): TensorRecipe =>
+  ({ kind: 'uniform', mean: 0, halfWidth: halfWidthForVariance(gain / fanIn) });
+
+const shift = (halfWidth: number): TensorRecipe => ({ kind: 'uniform', mean: 0, halfWidth });
+
+/** Recipes for the four BN tensors; `gamma` is the centre of the BN's weight. */
+function batchNormRecipes(recipes: Map<string, TensorRecipe>, name: string, gamma: number): void {
+  recipes.set(`${name}.weight`, { kind: 'uniform', mean: gamma, halfWidth: gamma * GAMMA_SPREAD });
+  recipes.set(`${name}.bias`, shift(SHIFT_HALF_WIDTH));
+  recipes.set(`${name}.running_mean`, shift(SHIFT_HALF_WIDTH));
+  recipes.set(`${name}.running_var`, { kind: 'uniform', mean: 1, halfWidth: RUNNING_VAR_SPREAD });
+}
+
+/** A depthwise kxk kernel whose taps together multiply E[x^2] by `gain`, half of it on the centre. */
+function depthwiseRecipe(kernel: number, gain: number): TensorRecipe {
+  const taps = kernel * kernel;
+  if (taps === 1) return fanInWeights(1, gain);
+  return {
+    kind: 'depthwise',
+    taps,
+    centreHalfWidth: halfWidthForVariance(gain * CENTRE_TAP_SHARE),
+    outerHalfWidth: halfWidthForVariance((gain * (1 - CENTRE_TAP_SHARE)) / (taps - 1)),
+  };
+}
+
+/**
+ * The gain a conv needs so that, from an input with second moment `inputMoment`, the BN after it
+ * outputs second moment `targetMoment` (BN gamma centre 1).
+ */
+const convGain = (inputMoment: number, targetMoment: number): number => targetMoment / (inputMoment * BN_SECOND_MOMENT_GAIN);
+
+/** E[x^2] of a swish output whose input came from a BN aimed at ACTIVATION_INPUT_SECOND_MOMENT. */
+const SWISH_OUTPUT_MOMENT = ACTIVATION_INPUT_SECOND_MOMENT * SWISH_GAIN;
+
+/** SE convs: pre-activations of std about 0.5 on both, so the gates are spread, not saturated. */
+function squeezeExciteRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec): void {
+  const prefix = `${block.name}.se`;
+  recipes.set(`${prefix}.conv_reduce.weight`, fanInWeights(block.expandedChannels, GATE_INPUT_SECOND_MOMENT / POOLED_SECOND_MOMENT));
+  recipes.set(`${prefix}.conv_reduce.bias`, shift(SHIFT_HALF_WIDTH));
+  recipes.set(
+    `${prefix}.conv_expand.weight`,
+    fanInWeights(block.seChannels, GATE_INPUT_SECOND_MOMENT / (GATE_INPUT_SECOND_MOMENT * GATE_SWISH_GAIN)),
+  );
+  recipes.set(`${prefix}.conv_expand.bias`, shift(GATE_BIAS_HALF_WIDTH));
+}
+
+/**
+ * Adds one block's recipes, given the predicted E[x^2] of its input, and returns the predicted
+ * E[x^2] of its output. `residualGamma` is the centre of the last BN's gamma if the block is residual.
+ */
+function blockRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec, inputMoment: number, residualGamma: number): number {
+  const p = block.name;
+  const lastGamma = block.residual ? residualGamma : 1;
+  // The projection's input is a swish output times the SE gates.
+  const gatedMoment = SWISH_OUTPUT_MOMENT * GATE_SECOND_MOMENT;
+  if (block.kind === 'depthwise-separable') {
+    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(inputMoment, ACTIVATION_INPUT_SECOND_MOMENT)));
+    batchNormRecipes(recipes, `${p}.bn1`, 1);
+    squeezeExciteRecipes(recipes, block);
+    recipes.set(`${p}.conv_pw.weight`, fanInWeights(block.inChannels, convGain(gatedMoment, 1)));
+    batchNormRecipes(recipes, `${p}.bn2`, lastGamma);
+  } else {
+    recipes.set(`${p}.conv_pw.weight`, fanInWeights(block.inChannels, convGain(inputMoment, ACTIVATION_INPUT_SECOND_MOMENT)));
+    batchNormRecipes(recipes, `${p}.bn1`, 1);
+    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(SWISH_OUTPUT_MOMENT, ACTIVATION_INPUT_SECOND_MOMENT)));
+    batchNormRecipes(recipes, `${p}.bn2`, 1);
+    squeezeExciteRecipes(recipes, block);
+    recipes.set(`${p}.conv_pwl.weight`, fanInWeights(block.expandedChannels, convGain(gatedMoment, 1)));
+    batchNormRecipes(recipes, `${p}.bn3`, lastGamma);
+  }
+  const branchMoment = lastGamma ** 2;
+  return block.residual ? inputMoment + branchMoment : branchMoment;
+}
+
+/** The recipe of every tensor of the network, walking it in execution order. */
+function networkRecipes(network: NetworkSpec): Map<string, TensorRecipe> {
+  const recipes = new Map<string, TensorRecipe>();
+  const stemFanIn = 3 * STEM.kernel * STEM.kernel;
+  recipes.set('conv_stem.weight', fanInWeights(stemFanIn, convGain(INPUT_SECOND_MOMENT, ACTIVATION_INPUT_SECOND_MOMENT)));
+  batchNormRecipes(recipes, 'bn1', 1);
+  const residualBlocksPerStage = new Map<number, number>();
+  for (const block of network.blocks) {
+    if (block.residual) residualBlocksPerStage.set(block.stage, (residualBlocksPerStage.get(block.stage) ?? 0) + 1);
+  }
+  let moment = SWISH_OUTPUT_MOMENT; // the stem ends in swish
+  for (const block of network.blocks) {
+    const residualGamma = 1 / Math.sqrt(residualBlocksPerStage.get(block.stage) ?? 1);
+    moment = blockRecipes(recipes, block, moment, residualGamma);
+  }
+  const lastChannels = network.blocks[network.blocks.length - 1].outChannels;
+  recipes.set('conv_head.weight', fanInWeights(lastChannels, convGain(moment, ACTIVATION_INPUT_SECOND_MOMENT)));
+  batchNormRecipes(recipes, 'bn2', 1);
+  recipes.set('classifier.weight', fanInWeights(network.headChannels, LOGIT_STD ** 2 / FEATURE_SECOND_MOMENT));
+  recipes.set('classifier.bias', shift(SHIFT_HALF_WIDTH));
+  return recipes;
+}
+
+/** MurmurHash3's 32-bit finaliser: a bijection on 32-bit integers in which every input bit flips about half the output bits. */
+function mix32(value: number): number {
+  let h = value;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  // Left signed (int32): staying in small-integer range keeps V8's loop on integer registers.
+  return h ^ (h >>> 16);
+}
+
+/** FNV-1a over the name's UTF-16 code units (tensor names are ASCII). */
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/**
+ * Two 32-bit keys for a tensor's stream. Element i gets `mix32(mix32(i ^ first) ^ second)`: the
+ * inner mix is a different bijection of the index for every stream, and the outer one makes
+ * streams that share a key unrelated, so no tensor's values are a shuffled copy of another's.
+ */
+function streamKeys(seed: number, name: string): readonly [number, number] {
+  const first = mix32(hashName(name) ^ mix32(seed));
+  const second = mix32(first ^ Math.imul(seed ^ 0x5bd1e995, 0x9e3779b9));
+  return [first, second];
+}
+
+/** 2^-23: with the hash's top 24 bits m, (m + 0.5) * 2^-23 - 1 is uniform in (-1, 1), never 0. */
+const UNIT_SCALE = 2 ** -23;
+
+/** Element `index` of a stream as a uniform value in (-1, 1): an odd multiple of 2^-24, never 0. */
+function unitUniform(index: number, first: number, second: number): number {
+  return ((mix32(mix32(index ^ first) ^ second) >>> 8) + 0.5) * UNIT_SCALE - 1;
+}
+
+function fillFromRecipe(recipe: TensorRecipe, keys: readonly [number, number], target: Float32Array): void {
+  const [first, second] = keys;
+  if (recipe.kind === 'uniform') {
+    const { mean, halfWidth } = recipe;
+    for (let i = 0, n = target.length; i < n; i++) target[i] = mean + halfWidth * unitUniform(i, first, second);
+  } else {
+    const { taps, centreHalfWidth, outerHalfWidth } = recipe;
+    const centre = (taps - 1) >> 1; // odd square kernels: the middle of [kh, kw] in row-major order
+    for (let start = 0, n = target.length; start < n; start += taps) {
+      for (let tap = 0; tap < taps; tap++) {
+        const halfWidth = tap === centre ? centreHalfWidth : outerHalfWidth;
+        target[start + tap] = halfWidth * unitUniform(start + tap, first, second);
+      }
+    }
+  }
+}
+
+function resolveNetwork(options: SyntheticWeightsOptions): NetworkSpec {
+  const { variant, seed, numClasses } = options;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
+    throw new ConfigError(`synthetic weights seed must be an integer from 0 to ${0xffffffff}, got ${seed}`);
+  }
+  if (numClasses !== undefined && (!Number.isInteger(numClasses) || numClasses < 1)) {
+    throw new ConfigError(`numClasses must be a positive integer, got ${numClasses}`);
+  }
+  if (typeof variant === 'string') return buildNetwork(variant, numClasses);
+  if (numClasses !== undefined && numClasses !== variant.numClasses) {
+    throw new ConfigError(`numClasses ${numClasses} contradicts the given network's ${variant.numClasses} classes`);
+  }
+  return variant;
+}
+
+function recipeFor(recipes: ReadonlyMap<string, TensorRecipe>, name: string): TensorRecipe {
+  const recipe = recipes.get(name);
+  if (recipe === undefined) throw new ConfigError(`the network has no tensor named "${name}"`);
+  return recipe;
+}
+
+/** A safetensors file (F32, timm names and shapes, synthetic metadata) for the network. */
+export function createSyntheticWeights(options: SyntheticWeightsOptions): Uint8Array {
+  const network = resolveNetwork(options);
+  const recipes = networkRecipes(network);
+  const metadata = {
+    format: 'pt',
+    [SYNTHETIC_METADATA_KEY]: 'true',
+    variant: network.name,
+    seed: String(options.seed),
+    num_classes: String(network.numClasses),
+  };
+  return writeSafetensorsFrom(
+    expectedTensors(network),
+    (name, target) => fillFromRecipe(recipeFor(recipes, name), streamKeys(options.seed, name), target),
+    metadata,
+  );
+}
+
+/** One tensor's values, exactly as `createSyntheticWeights` writes them, computed alone. */
+export function syntheticTensor(options: SyntheticWeightsOptions, name: string): Float32Array {
+  const network = resolveNetwork(options);
+  const spec = expectedTensors(network).find((t) => t.name === name);
+  if (spec === undefined) throw new ConfigError(`the network has no tensor named "${name}"`);
+  const values = new Float32Array(spec.shape.reduce((a, b) => a * b, 1)); // [elements of spec.shape], row-major
+  fillFromRecipe(recipeFor(networkRecipes(network), name), streamKeys(options.seed, name), values);
+  return values;
+}
