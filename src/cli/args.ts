@@ -9,9 +9,13 @@ export class UsageError extends ConfigError {
   override readonly code: string = 'USAGE';
 }
 
-export function parseOptions<T extends ParseArgsConfig['options']>(argv: string[], options: T, allowPositionals = false) {
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export function parseOptions<T extends Options, P extends boolean = false>(
+  argv: string[], options: T, allowPositionals?: P,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: P; strict: true }>> {
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    return parseArgs({ args: argv, options, allowPositionals: (allowPositionals ?? false) as P, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -62,41 +62,45 @@ export const SYNTHETIC_METADATA_KEY = 'efficientnet_wasm_synthetic';
 
 /** Preprocessed images have roughly unit variance per channel. */
 const INPUT_SECOND_MOMENT = 1;
-/** E[x^2] of every swish input (std 0.3): where swish is nearly linear, see above. */
-const ACTIVATION_INPUT_SECOND_MOMENT = 0.09;
-/** E[swish(z)^2] / E[z^2] for z ~ N(0, 0.3^2), by numerical integration. */
-const SWISH_GAIN = 0.2657;
-/** E[x^2] of an SE gate's input (std 0.5): the gates respond to the image without saturating. */
-const GATE_INPUT_SECOND_MOMENT = 0.25;
-/** E[sigmoid(z + b)^2] for z ~ N(0, 0.5^2), b uniform in [-0.5, 0.5], by numerical integration. */
-const GATE_SECOND_MOMENT = 0.2642;
-/** E[swish(z)^2] / E[z^2] for z ~ N(0, 0.5^2): the SE bottleneck's activation. */
-const GATE_SWISH_GAIN = 0.289;
-/** SE expand biases spread the gates' resting points over sigmoid(+-0.5) = 0.38..0.62. */
-const GATE_BIAS_HALF_WIDTH = 0.5;
+/** Std of the swish inputs inside blocks and after the stem: where swish is nearly linear, see above. */
+const ACTIVATION_INPUT_STD = 0.05;
+/** E[swish(z)^2] / E[z^2] for z ~ N(0, 0.05^2), by numerical integration. */
+const SWISH_GAIN = 0.2505;
+/** E[x^2] of a swish output fed by a BN aimed at ACTIVATION_INPUT_STD. */
+const SWISH_OUTPUT_MOMENT = ACTIVATION_INPUT_STD ** 2 * SWISH_GAIN;
+/** Std of the head's swish input: the last activation, so it can work in swish's curved range. */
+const HEAD_ACTIVATION_STD = 1;
+/** E[swish(z)^2] for z ~ N(0, 1): the pooled features' E[f^2] on a 1x1 head map. */
+const HEAD_SWISH_OUTPUT_MOMENT = 0.3558;
+/** Std of the image-dependent part of SE pre-activations, at its largest. */
+const GATE_SIGNAL_STD = 0.3;
+/** E[swish(z)^2] / E[z^2] for z ~ N(0, 0.3^2): the SE bottleneck's activation. */
+const GATE_SWISH_GAIN = 0.2657;
+/** SE expand biases spread the gates' resting points over sigmoid(+-1) = 0.27..0.73. */
+const GATE_BIAS_HALF_WIDTH = 1;
+/** E[sigmoid(z + b)^2] for z ~ N(0, 0.3^2), b uniform in [-1, 1], by numerical integration. */
+const GATE_SECOND_MOMENT = 0.2731;
 /**
- * E[p^2] of an SE input p, the spatial mean of a swish output. On a 1x1 map p is the swish value
- * itself (0.09 * 0.2657 = 0.024); on large maps averaging leaves mostly the per-channel mean
- * (about 0.0013). 0.0056 is the geometric middle, so the SE pre-activations' std is within a
- * factor 2 of the intended 0.5 at any resolution.
+ * E[p^2] of an SE input p, the spatial mean of a swish output, at its largest: on a 1x1 map, or for
+ * a spatially constant signal, p is the swish value itself. On large maps averaging shrinks the
+ * image-dependent part and the gates rest on their biases. Scaling for the largest case keeps the
+ * gates from saturating on smooth inputs; saturating gates pass more signal the larger it is.
  */
-const POOLED_SECOND_MOMENT = 0.0056;
-/**
- * Logits get std of about 2 when the pooled features have E[f^2] = 0.024 (a 1x1 head map; larger
- * maps average the features down, and logits to std of order 1).
- */
+const POOLED_SECOND_MOMENT = SWISH_OUTPUT_MOMENT;
+/** Logits get std of about 2 on a 1x1 head map; larger maps average the features, and logits, down. */
 const LOGIT_STD = 2;
-const FEATURE_SECOND_MOMENT = ACTIVATION_INPUT_SECOND_MOMENT * SWISH_GAIN;
 
 /** Relative spread of BN gamma around its centre: gamma = centre * (1 + 0.1 u). */
 const GAMMA_SPREAD = 0.1;
 /** BN running_var = 1 + 0.5 u, uniform in [0.5, 1.5]. */
 const RUNNING_VAR_SPREAD = 0.5;
 /**
- * Half-width of BN beta and running_mean and of the small biases: image-independent offsets, kept
- * to about 1% of the swish inputs' E[x^2] so the signal, not the offsets, dominates.
+ * Half-width of BN beta and running_mean relative to the std the BN outputs: image-independent
+ * offsets of 4% of its E[x^2] (2 * 0.25^2 / 3), present but never dominant.
  */
-const SHIFT_HALF_WIDTH = 0.05;
+const SHIFT_FRACTION = 0.1;
+/** Half-width of the SE reduce and classifier biases, next to pre-activations of std 0.3 and 2. */
+const SMALL_BIAS_HALF_WIDTH = 0.05;
 /**
  * E[x^2] gain of a BN with relative gamma 1 and running_var uniform in [0.5, 1.5]:
  * E[(1 + 0.1u)^2] * E[1/var] = (1 + 0.01/3) * ln 3 (eps is negligible next to var >= 0.5).
@@ -104,11 +108,13 @@ const SHIFT_HALF_WIDTH = 0.05;
 const BN_SECOND_MOMENT_GAIN = (1 + GAMMA_SPREAD ** 2 / 3) * Math.log(3);
 /** Share of a depthwise kernel's variance on its centre tap. */
 const CENTRE_TAP_SHARE = 0.5;
+/** Relative spread of the centre tap's magnitude. */
+const CENTRE_MAGNITUDE_SPREAD = 0.25;
 
-/** How one tensor's values are drawn. `u` is uniform in (-1, 1); `tap` is the element's kernel position. */
+/** How one tensor's values are drawn from u, uniform in (-1, 1). */
 type TensorRecipe =
   | { readonly kind: 'uniform'; readonly mean: number; readonly halfWidth: number }
-  | { readonly kind: 'depthwise'; readonly taps: number; readonly centreHalfWidth: number; readonly outerHalfWidth: number };
+  | { readonly kind: 'depthwise'; readonly taps: number; readonly centreMagnitude: number; readonly outerHalfWidth: number };
 
 /** A uniform distribution has variance halfWidth^2 / 3. */
 const halfWidthForVariance = (variance: number): number => Math.sqrt(3 * variance);
@@ -117,47 +123,45 @@ const halfWidthForVariance = (variance: number): number => Math.sqrt(3 * varianc
 const fanInWeights = (fanIn: number, gain: number): TensorRecipe =>
   ({ kind: 'uniform', mean: 0, halfWidth: halfWidthForVariance(gain / fanIn) });
 
-const shift = (halfWidth: number): TensorRecipe => ({ kind: 'uniform', mean: 0, halfWidth });
-
-/** Recipes for the four BN tensors; `gamma` is the centre of the BN's weight. */
-function batchNormRecipes(recipes: Map<string, TensorRecipe>, name: string, gamma: number): void {
-  recipes.set(`${name}.weight`, { kind: 'uniform', mean: gamma, halfWidth: gamma * GAMMA_SPREAD });
-  recipes.set(`${name}.bias`, shift(SHIFT_HALF_WIDTH));
-  recipes.set(`${name}.running_mean`, shift(SHIFT_HALF_WIDTH));
-  recipes.set(`${name}.running_var`, { kind: 'uniform', mean: 1, halfWidth: RUNNING_VAR_SPREAD });
-}
-
-/** A depthwise kxk kernel whose taps together multiply E[x^2] by `gain`, half of it on the centre. */
-function depthwiseRecipe(kernel: number, gain: number): TensorRecipe {
-  const taps = kernel * kernel;
-  if (taps === 1) return fanInWeights(1, gain);
-  return {
-    kind: 'depthwise',
-    taps,
-    centreHalfWidth: halfWidthForVariance(gain * CENTRE_TAP_SHARE),
-    outerHalfWidth: halfWidthForVariance((gain * (1 - CENTRE_TAP_SHARE)) / (taps - 1)),
-  };
-}
+const centred = (halfWidth: number): TensorRecipe => ({ kind: 'uniform', mean: 0, halfWidth });
 
 /**
  * The gain a conv needs so that, from an input with second moment `inputMoment`, the BN after it
- * outputs second moment `targetMoment` (BN gamma centre 1).
+ * (gamma centre 1) outputs second moment `targetMoment`.
  */
 const convGain = (inputMoment: number, targetMoment: number): number => targetMoment / (inputMoment * BN_SECOND_MOMENT_GAIN);
 
-/** E[x^2] of a swish output whose input came from a BN aimed at ACTIVATION_INPUT_SECOND_MOMENT. */
-const SWISH_OUTPUT_MOMENT = ACTIVATION_INPUT_SECOND_MOMENT * SWISH_GAIN;
+/** The four BN tensors; `gamma` is the centre of its weight, `outputStd` the std it should output. */
+function batchNormRecipes(recipes: Map<string, TensorRecipe>, name: string, gamma: number, outputStd: number): void {
+  recipes.set(`${name}.weight`, { kind: 'uniform', mean: gamma, halfWidth: gamma * GAMMA_SPREAD });
+  recipes.set(`${name}.bias`, centred(SHIFT_FRACTION * outputStd));
+  recipes.set(`${name}.running_mean`, centred(SHIFT_FRACTION * outputStd));
+  recipes.set(`${name}.running_var`, { kind: 'uniform', mean: 1, halfWidth: RUNNING_VAR_SPREAD });
+}
 
-/** SE convs: pre-activations of std about 0.5 on both, so the gates are spread, not saturated. */
+/**
+ * A depthwise kxk kernel whose taps together multiply E[x^2] by `gain`, half of it on the centre.
+ * The centre tap has a random sign but a magnitude within 25% of its mean: it sets each channel's
+ * scale, and widely spread channel scales make activations heavy-tailed.
+ */
+function depthwiseRecipe(kernel: number, gain: number): TensorRecipe {
+  const taps = kernel * kernel;
+  return {
+    kind: 'depthwise',
+    taps,
+    // The magnitude is uniform in [0.75, 1.25] * c, so E[centre^2] = c^2 * (1 + 0.25^2 / 3).
+    centreMagnitude: Math.sqrt((gain * CENTRE_TAP_SHARE) / (1 + CENTRE_MAGNITUDE_SPREAD ** 2 / 3)),
+    outerHalfWidth: halfWidthForVariance((gain * (1 - CENTRE_TAP_SHARE)) / Math.max(1, taps - 1)),
+  };
+}
+
+/** SE convs: the image-dependent part of both pre-activations has std up to 0.3; biases spread the gates. */
 function squeezeExciteRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec): void {
   const prefix = `${block.name}.se`;
-  recipes.set(`${prefix}.conv_reduce.weight`, fanInWeights(block.expandedChannels, GATE_INPUT_SECOND_MOMENT / POOLED_SECOND_MOMENT));
-  recipes.set(`${prefix}.conv_reduce.bias`, shift(SHIFT_HALF_WIDTH));
-  recipes.set(
-    `${prefix}.conv_expand.weight`,
-    fanInWeights(block.seChannels, GATE_INPUT_SECOND_MOMENT / (GATE_INPUT_SECOND_MOMENT * GATE_SWISH_GAIN)),
-  );
-  recipes.set(`${prefix}.conv_expand.bias`, shift(GATE_BIAS_HALF_WIDTH));
+  recipes.set(`${prefix}.conv_reduce.weight`, fanInWeights(block.expandedChannels, GATE_SIGNAL_STD ** 2 / POOLED_SECOND_MOMENT));
+  recipes.set(`${prefix}.conv_reduce.bias`, centred(SMALL_BIAS_HALF_WIDTH));
+  recipes.set(`${prefix}.conv_expand.weight`, fanInWeights(block.seChannels, 1 / GATE_SWISH_GAIN));
+  recipes.set(`${prefix}.conv_expand.bias`, centred(GATE_BIAS_HALF_WIDTH));
 }
 
 /**
@@ -166,23 +170,24 @@ function squeezeExciteRecipes(recipes: Map<string, TensorRecipe>, block: BlockSp
  */
 function blockRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec, inputMoment: number, residualGamma: number): number {
   const p = block.name;
+  const activationMoment = ACTIVATION_INPUT_STD ** 2;
   const lastGamma = block.residual ? residualGamma : 1;
   // The projection's input is a swish output times the SE gates.
   const gatedMoment = SWISH_OUTPUT_MOMENT * GATE_SECOND_MOMENT;
   if (block.kind === 'depthwise-separable') {
-    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(inputMoment, ACTIVATION_INPUT_SECOND_MOMENT)));
-    batchNormRecipes(recipes, `${p}.bn1`, 1);
+    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(inputMoment, activationMoment)));
+    batchNormRecipes(recipes, `${p}.bn1`, 1, ACTIVATION_INPUT_STD);
     squeezeExciteRecipes(recipes, block);
     recipes.set(`${p}.conv_pw.weight`, fanInWeights(block.inChannels, convGain(gatedMoment, 1)));
-    batchNormRecipes(recipes, `${p}.bn2`, lastGamma);
+    batchNormRecipes(recipes, `${p}.bn2`, lastGamma, lastGamma);
   } else {
-    recipes.set(`${p}.conv_pw.weight`, fanInWeights(block.inChannels, convGain(inputMoment, ACTIVATION_INPUT_SECOND_MOMENT)));
-    batchNormRecipes(recipes, `${p}.bn1`, 1);
-    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(SWISH_OUTPUT_MOMENT, ACTIVATION_INPUT_SECOND_MOMENT)));
-    batchNormRecipes(recipes, `${p}.bn2`, 1);
+    recipes.set(`${p}.conv_pw.weight`, fanInWeights(block.inChannels, convGain(inputMoment, activationMoment)));
+    batchNormRecipes(recipes, `${p}.bn1`, 1, ACTIVATION_INPUT_STD);
+    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(SWISH_OUTPUT_MOMENT, activationMoment)));
+    batchNormRecipes(recipes, `${p}.bn2`, 1, ACTIVATION_INPUT_STD);
     squeezeExciteRecipes(recipes, block);
     recipes.set(`${p}.conv_pwl.weight`, fanInWeights(block.expandedChannels, convGain(gatedMoment, 1)));
-    batchNormRecipes(recipes, `${p}.bn3`, lastGamma);
+    batchNormRecipes(recipes, `${p}.bn3`, lastGamma, lastGamma);
   }
   const branchMoment = lastGamma ** 2;
   return block.residual ? inputMoment + branchMoment : branchMoment;
@@ -192,8 +197,8 @@ function blockRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec, inpu
 function networkRecipes(network: NetworkSpec): Map<string, TensorRecipe> {
   const recipes = new Map<string, TensorRecipe>();
   const stemFanIn = 3 * STEM.kernel * STEM.kernel;
-  recipes.set('conv_stem.weight', fanInWeights(stemFanIn, convGain(INPUT_SECOND_MOMENT, ACTIVATION_INPUT_SECOND_MOMENT)));
-  batchNormRecipes(recipes, 'bn1', 1);
+  recipes.set('conv_stem.weight', fanInWeights(stemFanIn, convGain(INPUT_SECOND_MOMENT, ACTIVATION_INPUT_STD ** 2)));
+  batchNormRecipes(recipes, 'bn1', 1, ACTIVATION_INPUT_STD);
   const residualBlocksPerStage = new Map<number, number>();
   for (const block of network.blocks) {
     if (block.residual) residualBlocksPerStage.set(block.stage, (residualBlocksPerStage.get(block.stage) ?? 0) + 1);
@@ -204,10 +209,10 @@ function networkRecipes(network: NetworkSpec): Map<string, TensorRecipe> {
     moment = blockRecipes(recipes, block, moment, residualGamma);
   }
   const lastChannels = network.blocks[network.blocks.length - 1].outChannels;
-  recipes.set('conv_head.weight', fanInWeights(lastChannels, convGain(moment, ACTIVATION_INPUT_SECOND_MOMENT)));
-  batchNormRecipes(recipes, 'bn2', 1);
-  recipes.set('classifier.weight', fanInWeights(network.headChannels, LOGIT_STD ** 2 / FEATURE_SECOND_MOMENT));
-  recipes.set('classifier.bias', shift(SHIFT_HALF_WIDTH));
+  recipes.set('conv_head.weight', fanInWeights(lastChannels, convGain(moment, HEAD_ACTIVATION_STD ** 2)));
+  batchNormRecipes(recipes, 'bn2', 1, HEAD_ACTIVATION_STD);
+  recipes.set('classifier.weight', fanInWeights(network.headChannels, LOGIT_STD ** 2 / HEAD_SWISH_OUTPUT_MOMENT));
+  recipes.set('classifier.bias', centred(SMALL_BIAS_HALF_WIDTH));
   return recipes;
 }
 
@@ -254,12 +259,15 @@ function fillFromRecipe(recipe: TensorRecipe, keys: readonly [number, number], t
     const { mean, halfWidth } = recipe;
     for (let i = 0, n = target.length; i < n; i++) target[i] = mean + halfWidth * unitUniform(i, first, second);
   } else {
-    const { taps, centreHalfWidth, outerHalfWidth } = recipe;
+    const { taps, centreMagnitude, outerHalfWidth } = recipe;
     const centre = (taps - 1) >> 1; // odd square kernels: the middle of [kh, kw] in row-major order
     for (let start = 0, n = target.length; start < n; start += taps) {
       for (let tap = 0; tap < taps; tap++) {
-        const halfWidth = tap === centre ? centreHalfWidth : outerHalfWidth;
-        target[start + tap] = halfWidth * unitUniform(start + tap, first, second);
+        const u = unitUniform(start + tap, first, second);
+        // Centre: the sign of u, magnitude (1 + spread * (2|u| - 1)) * c, uniform in [0.75, 1.25] * c.
+        target[start + tap] = tap === centre
+          ? Math.sign(u) * centreMagnitude * (1 + CENTRE_MAGNITUDE_SPREAD * (2 * Math.abs(u) - 1))
+          : outerHalfWidth * u;
       }
     }
   }

@@ -1,0 +1,263 @@
+// Pointwise (1x1) convolution and fully-connected layers as one GEMM:
+//   output[rows, N] = act(input[rows, K] · Wᵀ + bias) (+ residual)
+// This is where most of EfficientNet's multiply-adds are, so it is register-blocked SIMD.
+//
+// The technique (as in XNNPACK's wasmsimd "loadsplat" GEMMs): weights are packed once into
+// panels of 16 output channels, K-major, so one k step of a panel is four consecutive f32x4
+// loads. The microkernel keeps a tile of 2 rows x 16 outputs (8 f32x4 accumulators) in
+// registers, broadcasts one input value per row straight from memory (v128.load32_splat, a
+// load-port broadcast that leaves the float pipes free) and does a separate f32x4.mul and
+// f32x4.add per accumulator.
+//
+// Why 2 x 16: x64 engines give wasm 15 vector registers, and V8 hoists every load of a loop
+// trip to its top, so one k step's loads (4 weight vectors + 2 broadcasts) plus the 8
+// accumulators and a product must fit at once. 4 x 8 fits too, but it bumps four input row
+// pointers per k step instead of two; with separate mul and add the loop is bound by how fast
+// instructions issue, so those bumps cost about 8% (measured).
+//
+// Determinism: every output element has exactly one accumulator, which starts at the bias
+// (or 0) and adds a_k * w_k for k = 0 .. K-1 in order. A row tail reuses the microkernel
+// with the spare row's pointers aliased onto the real row, column tails compute on the
+// zero-padded panel and store only the real lanes, and K blocking parks the f32 accumulator
+// in the output and reloads it, which is exact. So an element's bits never depend on which
+// tile, tail or row range (thread split) computed it.
+import { ACTIVATION_SWISH } from './constants';
+import { swish_f32x4 } from './math';
+
+/** Output channels per packed weight panel: four f32x4 vectors side by side. */
+const PANEL_WIDTH: i32 = 16;
+/** Rows per microkernel tile (see the file comment for why 2 x 16). */
+const TILE_ROWS: i32 = 2;
+/** K values per block: a panel's slice is K_BLOCK x 16 floats (16 KiB), which stays in L1
+ *  while every row tile of a row block streams past it. */
+const K_BLOCK: i32 = 256;
+/** Rows per block (a multiple of TILE_ROWS): ROW_BLOCK x K_BLOCK input floats (256 KiB)
+ *  stay in L2 while the loop cycles through all panels. */
+const ROW_BLOCK: i32 = 256;
+
+const FLOAT_SIZE: usize = 4;
+
+/** Floats needed by gemm_pack's output: K x 16 per panel, output channels rounded up to 16. */
+export function gemm_packed_floats(inChannels: i32, outChannels: i32): i32 {
+  return panelCount(outChannels) * PANEL_WIDTH * inChannels;
+}
+
+/**
+ * Repacks PyTorch weights `[outChannels, inChannels]` (conv 1x1 or linear) into panels:
+ * destination[panel][k][j] = source[panel * 16 + j][k], zero where panel * 16 + j >= outChannels.
+ * source and destination must not overlap.
+ */
+export function gemm_pack(source: usize, inChannels: i32, outChannels: i32, destination: usize): void {
+  let target = destination; // [panels, inChannels, 16]
+  const panels = panelCount(outChannels);
+  for (let panel = 0; panel < panels; panel++) {
+    for (let k = 0; k < inChannels; k++) {
+      for (let j = 0; j < PANEL_WIDTH; j++) {
+        const channel = panel * PANEL_WIDTH + j;
+        const value: f32 = channel < outChannels
+          ? load<f32>(source + (<usize>channel * <usize>inChannels + <usize>k) * FLOAT_SIZE)
+          : 0;
+        store<f32>(target, value);
+        target += FLOAT_SIZE;
+      }
+    }
+  }
+}
+
+/**
+ * output[rows, outChannels] = act(input[rows, inChannels] · Wᵀ + bias), then + residual.
+ * packedWeights comes from gemm_pack. bias ([outChannels]) and residual ([rows, outChannels])
+ * may be 0 for none. input, output and residual must be distinct buffers.
+ * activation: ACTIVATION_NONE or ACTIVATION_SWISH (x * sigmoid(x)), applied before the residual.
+ */
+export function gemm(
+  input: usize, rows: i32, inChannels: i32, packedWeights: usize, bias: usize,
+  outChannels: i32, output: usize, activation: i32, residual: usize,
+): void {
+  const inputRowBytes = <usize>inChannels * FLOAT_SIZE;
+  const outputRowBytes = <usize>outChannels * FLOAT_SIZE;
+  const panelBytes = <usize>inChannels * <usize>PANEL_WIDTH * FLOAT_SIZE;
+  const panels = panelCount(outChannels);
+  let kStart = 0;
+  // At least one pass even when inChannels is 0, so the output still gets act(bias).
+  do {
+    const depth = min(K_BLOCK, inChannels - kStart);
+    const continuing = kStart > 0;
+    const finishing = kStart + depth >= inChannels;
+    for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
+      const blockEnd = min(rows, blockStart + ROW_BLOCK);
+      const blockInput = input + <usize>blockStart * inputRowBytes + <usize>kStart * FLOAT_SIZE;
+      const blockOutput = <usize>blockStart * outputRowBytes;
+      for (let panel = 0; panel < panels; panel++) {
+        const column = panel * PANEL_WIDTH;
+        const columns = min(PANEL_WIDTH, outChannels - column);
+        const columnOffset = <usize>column * FLOAT_SIZE;
+        const weights = packedWeights + <usize>panel * panelBytes + <usize>kStart * <usize>PANEL_WIDTH * FLOAT_SIZE;
+        const panelBias = bias != 0 ? bias + columnOffset : 0;
+        // Pointers advance by whole tiles: cheaper than recomputing row * stride per tile.
+        let a = blockInput;
+        let c = output + blockOutput + columnOffset;
+        let r = residual != 0 ? residual + blockOutput + columnOffset : 0;
+        const residualStep: usize = residual != 0 ? <usize>TILE_ROWS * outputRowBytes : 0;
+        for (let row = blockStart; row < blockEnd; row += TILE_ROWS) {
+          tile(
+            blockEnd - row, a, inputRowBytes, weights, depth, c, outputRowBytes, columns,
+            panelBias, r, activation, continuing, finishing,
+          );
+          a += <usize>TILE_ROWS * inputRowBytes;
+          c += <usize>TILE_ROWS * outputRowBytes;
+          r += residualStep;
+        }
+      }
+    }
+    kStart += depth;
+  } while (kStart < inChannels);
+}
+
+/**
+ * The microkernel: 2 rows (1 when rowCount is 1) x one panel (up to 16 columns), `depth` k steps.
+ * Accumulators start from the output (continuing a K block), else from the bias, else 0.
+ * When finishing, the epilogue applies the activation and adds the residual.
+ * With rowCount 1 the second row's pointers alias the first: it recomputes identical values
+ * and stores them to the same place, which is cheaper than a second kernel.
+ */
+// Inlined into its one caller: the engine then sees where the pointers come from, drops a
+// zero-extension per load and unrolls the k loop itself (measured 5-10% on large K).
+// @ts-ignore: decorator
+@inline function tile(
+  rowCount: i32, a0: usize, aStride: usize, weights: usize, depth: i32,
+  c0: usize, cStride: usize, columns: i32, bias: usize, residual0: usize,
+  activation: i32, continuing: bool, finishing: bool,
+): void {
+  let a1 = a0 + aStride, c1 = c0 + cStride, residual1 = residual0 != 0 ? residual0 + cStride : 0;
+  if (rowCount < 2) { a1 = a0; c1 = c0; residual1 = residual0; }
+
+  // acc{row}{quarter}: quarter q holds columns 4q .. 4q+3 of the panel.
+  let acc00: v128, acc01: v128, acc02: v128, acc03: v128;
+  let acc10: v128, acc11: v128, acc12: v128, acc13: v128;
+  if (continuing) {
+    acc00 = loadColumns(c0, columns); acc01 = loadColumns(c0 + 16, columns - 4);
+    acc02 = loadColumns(c0 + 32, columns - 8); acc03 = loadColumns(c0 + 48, columns - 12);
+    acc10 = loadColumns(c1, columns); acc11 = loadColumns(c1 + 16, columns - 4);
+    acc12 = loadColumns(c1 + 32, columns - 8); acc13 = loadColumns(c1 + 48, columns - 12);
+  } else if (bias != 0) {
+    acc00 = acc10 = loadColumns(bias, columns);
+    acc01 = acc11 = loadColumns(bias + 16, columns - 4);
+    acc02 = acc12 = loadColumns(bias + 32, columns - 8);
+    acc03 = acc13 = loadColumns(bias + 48, columns - 12);
+  } else {
+    acc00 = acc01 = acc02 = acc03 = acc10 = acc11 = acc12 = acc13 = f32x4.splat(0);
+  }
+
+  // One k step per trip in the source; V8 unrolls this small loop itself. Unrolling by hand
+  // backfires: Binaryen fuses an unrolled accumulator's updates into one expression, V8 then
+  // hoists every load of the trip to its top, and the extra broadcasts and weight vectors no
+  // longer fit in registers (measured: spills, 25% slower).
+  let w = weights;
+  const weightsEnd = weights + <usize>depth * <usize>PANEL_WIDTH * FLOAT_SIZE;
+  while (w < weightsEnd) {
+    const b0 = v128.load(w), b1 = v128.load(w, 16), b2 = v128.load(w, 32), b3 = v128.load(w, 48);
+    let x = v128.load32_splat(a0);
+    acc00 = madd(acc00, x, b0); acc01 = madd(acc01, x, b1); acc02 = madd(acc02, x, b2); acc03 = madd(acc03, x, b3);
+    x = v128.load32_splat(a1);
+    acc10 = madd(acc10, x, b0); acc11 = madd(acc11, x, b1); acc12 = madd(acc12, x, b2); acc13 = madd(acc13, x, b3);
+    a0 += FLOAT_SIZE; a1 += FLOAT_SIZE;
+    w += <usize>PANEL_WIDTH * FLOAT_SIZE;
+  }
+
+  // Second row first, so with aliased pointers the real row's store lands last (the values
+  // are identical anyway; the order only keeps the writes easy to reason about).
+  storeRow(acc10, acc11, acc12, acc13, c1, residual1, columns, activation, finishing);
+  storeRow(acc00, acc01, acc02, acc03, c0, residual0, columns, activation, finishing);
+}
+
+/** acc + a * b as two roundings (mul, then add): no FMA, so every engine gives the same bits. */
+// @ts-ignore: decorator
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/** Stores one tile row (16 columns as four vectors), through the epilogue when finishing. */
+// @ts-ignore: decorator
+@inline function storeRow(
+  q0: v128, q1: v128, q2: v128, q3: v128,
+  c: usize, residual: usize, columns: i32, activation: i32, finishing: bool,
+): void {
+  if (finishing) {
+    if (activation == ACTIVATION_SWISH) {
+      q0 = swish_f32x4(q0); q1 = swish_f32x4(q1); q2 = swish_f32x4(q2); q3 = swish_f32x4(q3);
+    }
+    if (residual != 0) {
+      q0 = f32x4.add(q0, loadColumns(residual, columns));
+      q1 = f32x4.add(q1, loadColumns(residual + 16, columns - 4));
+      q2 = f32x4.add(q2, loadColumns(residual + 32, columns - 8));
+      q3 = f32x4.add(q3, loadColumns(residual + 48, columns - 12));
+    }
+  }
+  storeColumns(c, q0, columns);
+  storeColumns(c + 16, q1, columns - 4);
+  storeColumns(c + 32, q2, columns - 8);
+  storeColumns(c + 48, q3, columns - 12);
+}
+
+/** Loads min(count, 4) floats into the low lanes (others 0) without touching memory past them. */
+// @ts-ignore: decorator
+@inline function loadColumns(pointer: usize, count: i32): v128 {
+  if (count >= 4) return v128.load(pointer);
+  if (count == 3) return v128.load32_lane(pointer, v128.load64_zero(pointer), 2, 8);
+  if (count == 2) return v128.load64_zero(pointer);
+  if (count == 1) return v128.load32_zero(pointer);
+  return f32x4.splat(0);
+}
+
+/** Stores the low min(count, 4) lanes of value; nothing when count <= 0. */
+// @ts-ignore: decorator
+@inline function storeColumns(pointer: usize, value: v128, count: i32): void {
+  if (count >= 4) {
+    v128.store(pointer, value);
+  } else if (count == 3) {
+    v128.store64_lane(pointer, value, 0);
+    v128.store32_lane(pointer, value, 2, 8);
+  } else if (count == 2) {
+    v128.store64_lane(pointer, value, 0);
+  } else if (count == 1) {
+    v128.store32_lane(pointer, value, 0);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function panelCount(outChannels: i32): i32 {
+  return (outChannels + PANEL_WIDTH - 1) / PANEL_WIDTH;
+}
+
+/** The probe's factor, read from memory so the compiler cannot fold the multiplies away. */
+const PROBE_FACTOR = memory.data<f32>([1.0]);
+
+/**
+ * Register-only throughput probe for the machine's f32x4 multiply-add ceiling: six multiply
+ * chains (m *= 1) and six add chains (s += m), no memory traffic in the loop. Twelve
+ * independent chains keep two multiply and two add pipes busy through a 3-4 cycle latency;
+ * more would spill on x64 engines, which give wasm 15 vector registers. Returns a sum of the
+ * chains so no work is dead. One iteration is 6 f32x4.mul + 6 f32x4.add, i.e. 24 scalar
+ * multiply-adds = 48 flops, the same mix of instructions as the GEMM's inner loop.
+ */
+export function simd_peak_probe(iterations: i32): f32 {
+  const factor = v128.load32_splat(PROBE_FACTOR);
+  let m0 = f32x4.splat(1.0), m1 = f32x4.splat(1.25), m2 = f32x4.splat(1.5);
+  let m3 = f32x4.splat(1.75), m4 = f32x4.splat(2.0), m5 = f32x4.splat(2.25);
+  let s0 = f32x4.splat(0.0), s1 = f32x4.splat(0.5), s2 = f32x4.splat(1.0);
+  let s3 = f32x4.splat(1.5), s4 = f32x4.splat(2.0), s5 = f32x4.splat(2.5);
+  for (let i = 0; i < iterations; i++) {
+    s0 = f32x4.add(s0, m0); m0 = f32x4.mul(m0, factor);
+    s1 = f32x4.add(s1, m1); m1 = f32x4.mul(m1, factor);
+    s2 = f32x4.add(s2, m2); m2 = f32x4.mul(m2, factor);
+    s3 = f32x4.add(s3, m3); m3 = f32x4.mul(m3, factor);
+    s4 = f32x4.add(s4, m4); m4 = f32x4.mul(m4, factor);
+    s5 = f32x4.add(s5, m5); m5 = f32x4.mul(m5, factor);
+  }
+  const sum = f32x4.add(
+    f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(s4, s5)),
+    f32x4.add(f32x4.add(f32x4.add(m0, m1), f32x4.add(m2, m3)), f32x4.add(m4, m5)),
+  );
+  return f32x4.extract_lane(sum, 0);
+}

@@ -1,0 +1,104 @@
+/**
+ * The teaching backend: the same program as the WASM core, executed step by step with the plain
+ * TypeScript twins in `reference/`. Slow, allocation-heavy and readable on purpose; it is also
+ * the oracle the core is tested against.
+ */
+import type { Program, Step } from '../plan/program.js';
+import type { FoldedTensor } from '../weights/recipe.js';
+import { readTensorAsFloat32, type SafetensorsFile } from '../weights/safetensors.js';
+import type { ForwardOptions, ForwardResult } from '../efficientnet.js';
+import { referenceBatchnormFold } from './reference/batchnorm.js';
+import { referenceConv2d } from './reference/conv.js';
+import { referenceDepthwise } from './reference/depthwise.js';
+import { referencePointwise } from './reference/gemm.js';
+import { nchwToNhwc } from './reference/layout.js';
+import { referenceChannelSums, referenceGlobalAveragePool } from './reference/pool.js';
+import { referenceChannelScale, referenceSqueezeExcite } from './reference/squeeze-excite.js';
+
+interface NaturalTensor {
+  readonly recipe: FoldedTensor;
+  /** PyTorch layout, BN folded in: `[out, in/groups, kh, kw]` or `[out, in]`. */
+  readonly weight: Float32Array;
+  readonly bias: Float32Array; // [out]
+}
+
+export class ReferenceExecutor {
+  private tensors: Map<string, NaturalTensor> | null = new Map();
+
+  constructor(file: SafetensorsFile, recipe: readonly FoldedTensor[], bnEps: number) {
+    for (const t of recipe) {
+      const raw = readTensorAsFloat32(file, `${t.layer}.weight`);
+      if (t.bn !== null) {
+        const folded = referenceBatchnormFold(raw, [t.outChannels, t.inChannels * t.kernel * t.kernel], {
+          gamma: readTensorAsFloat32(file, `${t.bn}.weight`),
+          beta: readTensorAsFloat32(file, `${t.bn}.bias`),
+          mean: readTensorAsFloat32(file, `${t.bn}.running_mean`),
+          variance: readTensorAsFloat32(file, `${t.bn}.running_var`),
+        }, bnEps);
+        this.tensors!.set(t.layer, { recipe: t, ...folded });
+      } else {
+        this.tensors!.set(t.layer, { recipe: t, weight: raw, bias: t.bias ? readTensorAsFloat32(file, t.bias) : new Float32Array(t.outChannels) });
+      }
+    }
+  }
+
+  private tensor(layer: string): NaturalTensor {
+    return this.tensors!.get(layer)!;
+  }
+
+  private execute(step: Step, buffers: Map<string, Float32Array>): void {
+    const read = (i: number): Float32Array => buffers.get(step.reads[i])!;
+    const write = (i: number, data: Float32Array): void => void buffers.set(step.writes[i], data);
+    switch (step.kind) {
+      case 'nchw-to-nhwc':
+        return write(0, nchwToNhwc(read(0), [step.n, step.channels, step.height, step.width]));
+      case 'conv2d': {
+        const t = this.tensor(step.conv);
+        return write(0, referenceConv2d(read(0), [step.n, step.height, step.width, step.inChannels], t.weight,
+          [step.outChannels, step.inChannels, step.kernel, step.kernel], t.bias,
+          { stride: step.stride, padTop: step.padTop, padLeft: step.padLeft, outH: step.outHeight, outW: step.outWidth }, step.activation));
+      }
+      case 'depthwise': {
+        const t = this.tensor(step.conv);
+        const output = referenceDepthwise(read(0), [step.n, step.height, step.width, step.channels], t.weight, step.kernel, t.bias,
+          { stride: step.stride, padTop: step.padTop, padLeft: step.padLeft, outH: step.outHeight, outW: step.outWidth }, step.activation);
+        write(0, output);
+        if (step.sums !== null) buffers.set(step.sums, referenceChannelSums(output, [step.n, step.outHeight * step.outWidth, step.channels]));
+        return;
+      }
+      case 'pointwise': {
+        const t = this.tensor(step.conv);
+        const residual = step.residual === null ? null : buffers.get(step.residual)!;
+        return write(0, referencePointwise(read(0), step.rows, step.inChannels, t.weight, t.bias, step.outChannels, step.activation, residual));
+      }
+      case 'se-gate': {
+        const reduce = this.tensor(`${step.se}.conv_reduce`);
+        const expand = this.tensor(`${step.se}.conv_expand`);
+        return write(0, referenceSqueezeExcite(read(0), [step.n, step.channels], step.spatial, {
+          reduceWeight: reduce.weight, reduceBias: reduce.bias, expandWeight: expand.weight, expandBias: expand.bias,
+        }));
+      }
+      case 'channel-scale':
+        return write(0, referenceChannelScale(read(0), [step.n, step.spatial, step.channels], read(1)));
+      case 'global-average-pool':
+        return write(0, referenceGlobalAveragePool(read(0), [step.n, step.spatial, step.channels]));
+    }
+  }
+
+  run(program: Program, input: Float32Array, options: ForwardOptions): ForwardResult {
+    const buffers = new Map<string, Float32Array>([[program.input, input.slice()]]);
+    program.steps.forEach((step, index) => {
+      this.execute(step, buffers);
+      for (const c of program.checkpoints) {
+        if (c.afterStep === index && options.onCheckpoint) {
+          options.onCheckpoint(c, buffers.get(c.buffer)!.slice(), program.buffers.get(c.buffer)!.shape);
+        }
+      }
+    });
+    return { logits: buffers.get(program.logits)!, features: buffers.get(program.features)! };
+  }
+
+  dispose(): void {
+    this.tensors = null;
+  }
+}

@@ -1,0 +1,155 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PaddingMode } from '../../src/arch/padding.js';
+import { axisGeometry } from '../../src/plan/geometry.js';
+import type { Activation } from '../../src/plan/program.js';
+import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
+import { referenceConv2d, type WindowGeometry } from '../../src/runtime/reference/conv.js';
+import { createTestCore, type TestCore } from '../support/core.js';
+import { mulberry32, randomFloats } from '../support/random.js';
+import { activationErrorBound, expectSameBits, expectWithin, sumErrorBound } from '../support/tolerance.js';
+
+/** Floats after each output that must stay untouched: catches stores past the tensor's end. */
+const GUARD_FLOATS = 16;
+
+interface ConvCase {
+  n: number;
+  h: number;
+  w: number;
+  cin: number;
+  cout: number;
+  kernel: number;
+  stride: number;
+  padding: PaddingMode;
+  activation: Activation;
+}
+
+interface ConvData {
+  input: Float32Array; // [n, h, w, cin]
+  weight: Float32Array; // [cout, cin, k, k]
+  bias: Float32Array; // [cout]
+}
+
+let core: TestCore;
+let kernels: CoreKernels;
+
+beforeAll(async () => {
+  core = await createTestCore();
+  kernels = core.exports as unknown as CoreKernels;
+});
+
+function geometryOf(c: ConvCase): WindowGeometry {
+  const rows = axisGeometry(c.h, c.kernel, c.stride, c.padding);
+  const columns = axisGeometry(c.w, c.kernel, c.stride, c.padding);
+  return { stride: c.stride, padTop: rows.before, padLeft: columns.before, outH: rows.output, outW: columns.output };
+}
+
+function randomData(c: ConvCase, seed: number): ConvData {
+  const rng = mulberry32(seed);
+  return {
+    input: randomFloats(rng, c.n * c.h * c.w * c.cin, 2),
+    weight: randomFloats(rng, c.cout * c.cin * c.kernel * c.kernel, 0.5),
+    bias: randomFloats(rng, c.cout, 1),
+  };
+}
+
+/** Packs, runs conv2d in the core, checks nothing past the output was written, returns [n, outH, outW, cout]. */
+function runCore(c: ConvCase, data: ConvData): Float32Array {
+  const g = geometryOf(c);
+  core.reset();
+  const source = core.put(data.weight);
+  const packed = core.alloc(kernels.conv2d_packed_floats(c.cout, c.cin, c.kernel, c.kernel));
+  kernels.conv2d_pack(source, c.cout, c.cin, c.kernel, c.kernel, packed);
+  const input = core.put(data.input);
+  const bias = core.put(data.bias);
+  const total = c.n * g.outH * g.outW * c.cout;
+  const output = core.alloc(total + GUARD_FLOATS);
+  new Float32Array(core.exports.memory.buffer, output, total + GUARD_FLOATS).fill(NaN); // unwritten outputs show up as NaN
+  kernels.conv2d(input, c.n, c.h, c.w, c.cin, packed, bias, c.cout, c.kernel, c.kernel, c.stride, g.padTop, g.padLeft,
+    g.outH, g.outW, output, activationCode(kernels, c.activation));
+  expect(core.get(output + total * 4, GUARD_FLOATS).every(Number.isNaN), 'floats after the output untouched').toBe(true);
+  return core.get(output, total);
+}
+
+/**
+ * Each output sums cin*k*k products plus the bias in float32, so its error is bounded by
+ * sumErrorBound(cin*k*k + 1, sum of |terms|); the sum of |terms| is the same convolution run on
+ * absolute values. Swish then adds its slope and own rounding (activationErrorBound).
+ */
+function expectMatchesReference(c: ConvCase, data: ConvData, actual: Float32Array, label: string): void {
+  const g = geometryOf(c);
+  const shape = [c.n, c.h, c.w, c.cin] as const;
+  const weightShape = [c.cout, c.cin, c.kernel, c.kernel] as const;
+  const expected = referenceConv2d(data.input, shape, data.weight, weightShape, data.bias, g, c.activation);
+  const magnitude = referenceConv2d(data.input.map(Math.abs), shape, data.weight.map(Math.abs), weightShape,
+    data.bias.map(Math.abs), g, 'none');
+  const terms = c.cin * c.kernel * c.kernel + 1;
+  expectWithin(actual, expected,
+    (i) => activationErrorBound(sumErrorBound(terms, magnitude[i]), expected[i], c.activation), label);
+}
+
+const CHANNELS = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 40];
+const SIZES = [1, 2, 5, 7, 8, 13];
+
+describe('conv2d against the reference', () => {
+  for (const kernel of [3, 5]) {
+    for (const stride of [1, 2]) {
+      for (const padding of ['same', 'symmetric'] as const) {
+        it(`k${kernel} stride ${stride} ${padding}: every cout and size, batch 1 and 2, with and without swish`, () => {
+          let seed = 1;
+          for (const cout of CHANNELS) {
+            for (const size of SIZES) {
+              for (const n of [1, 2]) {
+                for (const activation of ['none', 'swish'] as const) {
+                  // Input channels cycle through the stem's 3 and a few others; width differs from height
+                  // in every other case so rows and columns are not interchangeable.
+                  const cin = [3, 1, 4, 7][seed % 4];
+                  const w = seed % 2 === 0 ? size : SIZES[(SIZES.indexOf(size) + 1) % SIZES.length];
+                  const c: ConvCase = { n, h: size, w, cin, cout, kernel, stride, padding, activation };
+                  const data = randomData(c, seed++);
+                  expectMatchesReference(c, data, runCore(c, data), JSON.stringify(c));
+                }
+              }
+            }
+          }
+        });
+      }
+    }
+  }
+
+  it('a stem-sized case: 3 -> 32 channels, 3x3 stride 2, 32x32 input', () => {
+    const c: ConvCase = { n: 1, h: 32, w: 32, cin: 3, cout: 32, kernel: 3, stride: 2, padding: 'same', activation: 'swish' };
+    const data = randomData(c, 99);
+    expectMatchesReference(c, data, runCore(c, data), 'stem');
+  });
+});
+
+describe('conv2d determinism', () => {
+  it('an output channel has the same bits in a partial tail tile as in a full 16-wide tile', () => {
+    // Output channel 16 of a 17-channel conv is the lone lane of the tail; with 32 channels it sits in a full tile.
+    const wide: ConvCase = { n: 1, h: 7, w: 6, cin: 3, cout: 32, kernel: 3, stride: 2, padding: 'same', activation: 'swish' };
+    const narrow: ConvCase = { ...wide, cout: 17 };
+    const data = randomData(wide, 5);
+    const perOutput = wide.cin * wide.kernel * wide.kernel;
+    const narrowData: ConvData = {
+      input: data.input,
+      weight: data.weight.slice(0, narrow.cout * perOutput),
+      bias: data.bias.slice(0, narrow.cout),
+    };
+    const wideOut = runCore(wide, data);
+    const narrowOut = runCore(narrow, narrowData);
+    const pixels = narrowOut.length / narrow.cout;
+    const wideFirst17 = new Float32Array(narrowOut.length);
+    for (let p = 0; p < pixels; p++) wideFirst17.set(wideOut.subarray(p * 32, p * 32 + 17), p * 17);
+    expectSameBits(narrowOut, wideFirst17, 'first 17 channels');
+  });
+
+  it('an image has the same bits whether it runs alone or second in a batch of 2', () => {
+    const pair: ConvCase = { n: 2, h: 9, w: 8, cin: 3, cout: 20, kernel: 5, stride: 1, padding: 'symmetric', activation: 'swish' };
+    const single: ConvCase = { ...pair, n: 1 };
+    const data = randomData(pair, 11);
+    const imageFloats = pair.h * pair.w * pair.cin;
+    const pairOut = runCore(pair, data);
+    const singleOut = runCore(single, { ...data, input: data.input.slice(imageFloats) });
+    expectSameBits(singleOut, pairOut.slice(pairOut.length / 2), 'second image');
+  });
+});

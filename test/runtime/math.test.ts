@@ -1,0 +1,135 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { referenceSigmoid, referenceSwish } from '../../src/runtime/reference/math.js';
+import { createTestCore, type TestCore } from '../support/core.js';
+import { mulberry32, randomFloats } from '../support/random.js';
+import {
+  EXP_RELATIVE_ERROR, SIGMOID_RELATIVE_ERROR, SWISH_RELATIVE_ERROR, expectSameBits,
+} from '../support/tolerance.js';
+
+type Elementwise = (input: number, output: number, count: number) => void;
+type MathName = 'vector_exp' | 'vector_sigmoid' | 'vector_swish';
+
+/** Smallest positive normal float32; the core flushes anything below it to zero. */
+const SMALLEST_NORMAL = 2 ** -126;
+
+let core: TestCore;
+const apply = (name: MathName, values: ArrayLike<number>): Float32Array => {
+  core.reset();
+  const input = core.put(values);
+  const output = core.alloc(values.length);
+  (core.exports[name] as Elementwise)(input, output, values.length);
+  return core.get(output, values.length);
+};
+
+/** `count` evenly spaced float32 values from `from` to `to`. */
+const sweep = (from: number, to: number, count: number): Float32Array =>
+  Float32Array.from({ length: count }, (_, i) => from + ((to - from) * i) / (count - 1));
+
+const maxRelativeError = (actual: Float32Array, inputs: Float32Array, exact: (x: number) => number): number => {
+  let worst = 0;
+  inputs.forEach((x, i) => {
+    const expected = exact(x);
+    worst = Math.max(worst, Math.abs(actual[i] - expected) / Math.abs(expected));
+  });
+  return worst;
+};
+
+beforeAll(async () => {
+  core = await createTestCore();
+});
+
+describe('exp, sigmoid and swish accuracy', () => {
+  // Two million points, about one every 2^-13.5: every reduced-range position and exponent is hit
+  // many times. The bounds (test/support/tolerance.ts) are what the other kernel tests rely on.
+  const inputs = sweep(-87, 88, 2_000_001);
+
+  it('exp stays within its stated relative error of Math.exp on [-87, 88]', () => {
+    expect(maxRelativeError(apply('vector_exp', inputs), inputs, Math.exp)).toBeLessThanOrEqual(EXP_RELATIVE_ERROR);
+  });
+
+  it('sigmoid stays within its stated relative error on [-87, 88]', () => {
+    expect(maxRelativeError(apply('vector_sigmoid', inputs), inputs, referenceSigmoid)).toBeLessThanOrEqual(SIGMOID_RELATIVE_ERROR);
+  });
+
+  it('swish stays within its stated relative error on [-87, 88] (zero excluded)', () => {
+    const nonZero = inputs.filter((x) => x !== 0);
+    expect(maxRelativeError(apply('vector_swish', nonZero), nonZero, referenceSwish)).toBeLessThanOrEqual(SWISH_RELATIVE_ERROR);
+  });
+});
+
+describe('exp, sigmoid and swish at the edges', () => {
+  it('exp gives 0 for huge negative inputs and +Infinity for huge positive ones', () => {
+    const inputs = [-88, -100, -1000, -Infinity, 89, 100, 1000, Infinity];
+    expect(Array.from(apply('vector_exp', inputs))).toEqual([0, 0, 0, 0, Infinity, Infinity, Infinity, Infinity]);
+  });
+
+  it('exp is finite just below ln(FLT_MAX) and propagates NaN', () => {
+    const [belowMax, nan] = apply('vector_exp', [88.72, NaN]);
+    expect(Number.isFinite(belowMax)).toBe(true);
+    expect(Math.abs(belowMax - Math.exp(Math.fround(88.72))) / Math.exp(Math.fround(88.72))).toBeLessThanOrEqual(EXP_RELATIVE_ERROR);
+    expect(nan).toBeNaN();
+  });
+
+  it('exp never returns a denormal: results below the smallest normal are exactly 0', () => {
+    // Crosses the underflow threshold ln(2^-126) = -87.34 from both sides.
+    const results = apply('vector_exp', sweep(-104, -86, 100_001));
+    const denormals = results.filter((y) => y !== 0 && y < SMALLEST_NORMAL);
+    expect(denormals.length).toBe(0);
+    expect(results[0]).toBe(0);
+    expect(results[results.length - 1]).toBeGreaterThan(SMALLEST_NORMAL);
+  });
+
+  it('sigmoid saturates cleanly at +-100 and +-1000 and propagates NaN', () => {
+    const [plus100, minus100, plus1000, minus1000, nan] = apply('vector_sigmoid', [100, -100, 1000, -1000, NaN]);
+    expect(plus100).toBe(1);
+    expect(plus1000).toBe(1);
+    // The true values (3.7e-44 and 0) are below the smallest normal, so they flush to 0.
+    expect(minus100).toBe(0);
+    expect(minus1000).toBe(0);
+    expect(nan).toBeNaN();
+  });
+
+  it('swish is the identity for large positive inputs, ~0 for large negative ones, and propagates NaN', () => {
+    const [plus100, minus100, plus1000, minus1000, nan] = apply('vector_swish', [100, -100, 1000, -1000, NaN]);
+    expect(plus100).toBe(100);
+    expect(plus1000).toBe(1000);
+    expect(Math.abs(minus100)).toBe(0);
+    expect(Math.abs(minus1000)).toBe(0);
+    expect(nan).toBeNaN();
+  });
+});
+
+describe('sigmoid is built on exactly the measured exp', () => {
+  it('sigmoid(x) has the bits of e / (1 + e) for x < 0 and 1 / (1 + e) for x >= 0, with e = exp(-|x|) from vector_exp', () => {
+    // The epilogue uses its own exp for inputs <= 0 (one scale instead of two); this pins it to
+    // vector_exp bit for bit, including the underflow cutoff near -87.34, so exp's measured error
+    // is the error sigmoid is built on. float64 evaluation of one float32 operation followed by
+    // rounding is exactly that float32 operation, so the formula can be replayed here.
+    const rng = mulberry32(3);
+    const inputs = Float32Array.from([
+      ...randomFloats(rng, 20_000, 30), ...sweep(-88, -86.5, 20_001), ...sweep(86.5, 88, 20_001), 0, -0,
+    ]);
+    const e = apply('vector_exp', inputs.map((x) => -Math.abs(x)));
+    const expected = inputs.map((x, i) => Math.fround((x >= 0 ? 1 : e[i]) / Math.fround(1 + e[i])));
+    expectSameBits(apply('vector_sigmoid', inputs), expected, 'sigmoid');
+  });
+});
+
+describe('scalar tail and vector lanes agree bit for bit', () => {
+  // A value processed alone (count 1: the scalar path) must equal the same value inside a full vector.
+  const rng = mulberry32(7);
+  const values = Float32Array.from([
+    ...randomFloats(rng, 1000, 10), ...randomFloats(rng, 1000, 90), 0, -0, 1e-30, -1e-30, 88.5, -87.5, 100, -100,
+  ]);
+
+  for (const name of ['vector_exp', 'vector_sigmoid', 'vector_swish'] as const) {
+    it(name, () => {
+      const vectorResults = apply(name, values);
+      core.reset();
+      const input = core.put(values);
+      const output = core.alloc(values.length);
+      for (let i = 0; i < values.length; i++) (core.exports[name] as Elementwise)(input + 4 * i, output + 4 * i, 1);
+      expectSameBits(core.get(output, values.length), vectorResults, name);
+    });
+  }
+});
