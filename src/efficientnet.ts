@@ -144,6 +144,8 @@ export class EfficientNet {
       if (this.disposed) throw new ConfigError('this EfficientNet was disposed; create a new one');
       if (!(input instanceof Float32Array)) throw new InputShapeError('input must be a Float32Array (NCHW float32)');
       const program = this.programFor(shape);
+      // Memory is planned (and a too-large request refused) before the input is even looked at.
+      this.engine.prepare(program);
       if (input.length !== elementCount(program.buffers.get(program.input)!.shape)) {
         throw new InputShapeError(
           `input has ${input.length} values but shape [${shape.join(', ')}] needs ${elementCount(shape)}`,
@@ -192,7 +194,7 @@ class WasmEngine {
   }
 
   /** Plans memory for a program on first use; the result is kept, so later runs allocate nothing. */
-  private prepare(program: Program): PreparedProgram {
+  prepare(program: Program): PreparedProgram {
     let prepared = this.prepared.get(program);
     if (!prepared) {
       const kernels = this.kernels!;

@@ -85,6 +85,9 @@ export class ReferenceExecutor {
     }
   }
 
+  /** Nothing to plan: the teaching path allocates each buffer as it goes. */
+  prepare(_program: Program): void {}
+
   run(program: Program, input: Float32Array, options: ForwardOptions): ForwardResult {
     const buffers = new Map<string, Float32Array>([[program.input, input.slice()]]);
     program.steps.forEach((step, index) => {

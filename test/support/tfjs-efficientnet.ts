@@ -91,8 +91,9 @@ function spatialConv(x: tf.Tensor4D, filter: tf.Tensor4D, stride: number, paddin
  */
 function pointwise(x: tf.Tensor4D, weights: WeightSource, name: string): tf.Tensor4D {
   const [n, h, w, c] = x.shape;
-  const y = tf.matMul(tf.reshape(x, [n * h * w, c]), weights.matrix(name), false, true); // [n*h*w, out]
-  return tf.reshape(y, [n, h, w, y.shape[1]]);
+  const matrix = weights.matrix(name); // [out, in]
+  const y = tf.matMul(tf.reshape(x, [n * h * w, c]), matrix, false, true); // [n*h*w, out]
+  return tf.reshape(y, [n, h, w, matrix.shape[0]]);
 }
 
 const swish = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(x));
