@@ -4,10 +4,10 @@
  */
 import { buildNetwork } from '../../arch/network.js';
 import { summarizeNetwork } from '../../arch/summary.js';
-import { variantCoefficients } from '../../arch/variants.js';
+import { VARIANTS, isVariantName } from '../../arch/variants.js';
 import { planProgramMemory } from '../../plan/memory.js';
 import { buildProgram } from '../../plan/program.js';
-import { integerOption, parseOptions, requireOption } from '../args.js';
+import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 
 export const summaryUsage = 'efficientnet summary --variant V [--resolution R] [--batch N] [--json]';
 
@@ -22,9 +22,10 @@ export function summaryCommand(argv: string[], out: (line: string) => void): voi
     json: { type: 'boolean', default: false },
   });
   const variant = requireOption(values.variant, '--variant');
-  const resolution = integerOption(values.resolution, '--resolution', variantCoefficients(variant).resolution);
+  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
+  const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
   const batch = integerOption(values.batch, '--batch', 1);
-  const network = buildNetwork(variantCoefficients(variant) === undefined ? 'b0' : (variant as 'b0'));
+  const network = buildNetwork(variant);
   const summary = summarizeNetwork(network, resolution);
   // Padding does not change any buffer size, so either family gives the same plan.
   const activationBytes = planProgramMemory(buildProgram(network, 'same', [batch, 3, resolution, resolution])).bytes;
