@@ -1,23 +1,24 @@
 /**
  * The public model object: matches a weights file to a network, packs it into a core instance,
- * and runs forward passes on planned memory.
+ * runs forward passes on planned memory, and turns photos into answers.
  */
 import { expectedTensors } from './arch/layers.js';
 import { buildNetwork, type NetworkSpec } from './arch/network.js';
-import { findPreset, type CheckpointPreset } from './arch/presets.js';
-import { isVariantName, type ScalingCoefficients, type VariantName } from './arch/variants.js';
-import { ConfigError, InputShapeError } from './errors.js';
 import { DEFAULT_BN_EPS, parsePaddingMode, type PaddingMode } from './arch/padding.js';
-import { buildProgram, elementCount, type Checkpoint, type Program } from './plan/program.js';
-import { planProgramMemory } from './plan/memory.js';
-import { loadKernels, type CoreKernels } from './runtime/kernels.js';
-import { layoutWeights, packWeights, type WeightLayout } from './runtime/packed-weights.js';
-import { assertFitsWasm32, ensureMemory } from './runtime/memory-limits.js';
-import { prepareProgram, type PreparedProgram } from './runtime/wasm-executor.js';
+import { findPreset, type CheckpointPreset } from './arch/presets.js';
+import { isVariantName, VARIANTS, type ScalingCoefficients, type VariantName } from './arch/variants.js';
+import { ConfigError, InputShapeError } from './errors.js';
+import { decodeImage, type DecodeOptions, type PixelData, type RgbImage } from './image/decode.js';
+import { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';
+import { createPreprocessor, type Preprocessor } from './image/preprocess.js';
+import { preprocessRecipe, type PreprocessRecipe, type RecipeOptions } from './image/recipe.js';
+import { buildProgram, elementCount, type Program, type ProgramOptions } from './plan/program.js';
+import type { Engine, ProgramOutputs, RunOptions } from './runtime/outputs.js';
 import { ReferenceExecutor } from './runtime/reference-executor.js';
+import { WasmEngine } from './runtime/wasm-engine.js';
 import type { WasmSource } from './runtime/wasm.js';
-import { foldingRecipe } from './weights/recipe.js';
 import { matchTensors } from './weights/match.js';
+import { foldingRecipe } from './weights/recipe.js';
 import { parseSafetensors, type SafetensorsFile } from './weights/safetensors.js';
 
 export type Backend = 'wasm' | 'reference';
@@ -25,7 +26,7 @@ export type Backend = 'wasm' | 'reference';
 export interface CreateOptions {
   /** A variant name (`b0` … `l2`) or custom scaling coefficients. Give this or `model`. */
   variant?: VariantName | ScalingCoefficients;
-  /** A timm checkpoint name such as `tf_efficientnet_b0.ns_jft_in1k`; sets variant, padding and BN eps. */
+  /** A timm checkpoint name such as `tf_efficientnet_b0.ns_jft_in1k`; sets variant, padding, BN eps and preprocessing. */
   model?: string;
   /** The bytes of a safetensors file with timm's tensor names. */
   weights: Uint8Array | ArrayBuffer;
@@ -33,6 +34,8 @@ export interface CreateOptions {
   padding?: PaddingMode;
   /** Overrides the BN epsilon (default: the preset's, else 1e-3 for `same` and 1e-5 for `symmetric`). */
   bnEps?: number;
+  /** Overrides the image preprocessing (default: the preset's, else timm's defaults at the variant's resolution). */
+  preprocess?: RecipeOptions;
   /** `wasm` (default) runs the SIMD core; `reference` runs the plain TypeScript twins, for learning and checking. */
   backend?: Backend;
   /** Where to load the core from, if not from the package (a URL, path, bytes or compiled module). */
@@ -46,12 +49,35 @@ export interface ForwardResult {
   features: Float32Array;
 }
 
-export interface ForwardOptions {
-  /**
-   * Called after each checkpoint (stem, each block, head, pool, classifier) with a copy of its
-   * output: NHWC `[n, h, w, c]` for feature maps, `[n, c]` for vectors.
-   */
-  onCheckpoint?: (checkpoint: Checkpoint, data: Float32Array, shape: readonly number[]) => void;
+export type ForwardOptions = RunOptions;
+
+/** Encoded JPEG or PNG bytes, or decoded RGBA/RGB pixels such as a canvas ImageData. */
+export type ImageInput = Uint8Array | ArrayBuffer | PixelData;
+
+export interface ImageOptions extends DecodeOptions {}
+
+export interface ClassifyOptions extends ImageOptions {
+  /** How many classes to return per image, most probable first (default 5). */
+  topk?: number;
+}
+
+export interface Prediction {
+  readonly index: number;
+  readonly label: string;
+  /** Softmax probability over all classes. */
+  readonly probability: number;
+}
+
+export interface FeatureMap {
+  /** timm module name of the block whose output this is, e.g. `blocks.2.1`. */
+  readonly name: string;
+  /** Downsampling relative to the network input: 2, 4, 8, 16 or 32. */
+  readonly stride: number;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+  /** `[channels, height, width]`, PyTorch layout. */
+  readonly data: Float32Array;
 }
 
 interface ResolvedConfig {
@@ -59,6 +85,7 @@ interface ResolvedConfig {
   padding: PaddingMode;
   bnEps: number;
   preset: CheckpointPreset | null;
+  recipe: PreprocessRecipe;
 }
 
 function resolveConfig(options: CreateOptions, numClasses: number): ResolvedConfig {
@@ -73,7 +100,13 @@ function resolveConfig(options: CreateOptions, numClasses: number): ResolvedConf
   const padding = options.padding !== undefined ? parsePaddingMode(options.padding) : preset?.padding ?? 'same';
   const bnEps = options.bnEps ?? (options.padding === undefined && preset ? preset.bnEps : DEFAULT_BN_EPS[padding]);
   if (!Number.isFinite(bnEps) || bnEps <= 0) throw new ConfigError(`bnEps must be a positive number, got ${bnEps}`);
-  return { network: buildNetwork(variant, numClasses), padding, bnEps, preset };
+  const network = buildNetwork(variant, numClasses);
+  const recipe = options.preprocess
+    ? preprocessRecipe(options.preprocess)
+    : preset
+      ? preprocessRecipe(preset)
+      : preprocessRecipe({ size: typeof variant === 'string' ? VARIANTS[variant].resolution : variant.resolution });
+  return { network, padding, bnEps, preset, recipe };
 }
 
 /** Classes in the file's classifier, so heads other than ImageNet-1k load too. */
@@ -82,25 +115,31 @@ function classifierWidth(file: SafetensorsFile): number {
   return shape && shape.length === 2 && shape[0] > 0 ? shape[0] : 1000;
 }
 
-const shapeKey = (shape: readonly number[]): string => shape.join('x');
-
 export class EfficientNet {
   readonly network: NetworkSpec;
   readonly padding: PaddingMode;
   readonly bnEps: number;
+  /** The timm checkpoint this model was created for, if any. */
   readonly preset: CheckpointPreset | null;
+  /** How images are resized, cropped and normalised before the network. */
+  readonly recipe: PreprocessRecipe;
   readonly backend: Backend;
-  private readonly engine: WasmEngine | ReferenceExecutor;
+  private readonly engine: Engine;
+  private readonly wasm: WasmSource | undefined;
+  private readonly programs = new Map<string, Program>();
+  private preprocessor: Promise<Preprocessor> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
-  private constructor(config: ResolvedConfig, backend: Backend, engine: WasmEngine | ReferenceExecutor) {
+  private constructor(config: ResolvedConfig, backend: Backend, engine: Engine, wasm: WasmSource | undefined) {
     this.network = config.network;
     this.padding = config.padding;
     this.bnEps = config.bnEps;
     this.preset = config.preset;
+    this.recipe = config.recipe;
     this.backend = backend;
     this.engine = engine;
+    this.wasm = wasm;
   }
 
   /** Validates the weights against the network, then packs them; nothing is built if anything is wrong. */
@@ -123,14 +162,14 @@ export class EfficientNet {
     const engine = backend === 'wasm'
       ? await WasmEngine.load(file, recipe, config.bnEps, options.wasm)
       : new ReferenceExecutor(file, recipe, config.bnEps);
-    return new EfficientNet(config, backend, engine);
+    return new EfficientNet(config, backend, engine, options.wasm);
   }
 
   get numClasses(): number {
     return this.network.numClasses;
   }
 
-  /** The channel count of `features`. */
+  /** The channel count of `features` and of `embed`'s vectors. */
   get featureChannels(): number {
     return this.network.headChannels;
   }
@@ -139,23 +178,51 @@ export class EfficientNet {
    * Runs the network on `n` already-normalised images, NCHW float32 `[n, 3, height, width]`.
    * Calls are queued: concurrent calls run one after another and each gets its own result.
    */
-  forward(input: Float32Array, shape: readonly number[], options: ForwardOptions = {}): Promise<ForwardResult> {
-    const run = async (): Promise<ForwardResult> => {
-      if (this.disposed) throw new ConfigError('this EfficientNet was disposed; create a new one');
-      if (!(input instanceof Float32Array)) throw new InputShapeError('input must be a Float32Array (NCHW float32)');
-      const program = this.programFor(shape);
-      // Memory is planned (and a too-large request refused) before the input is even looked at.
-      this.engine.prepare(program);
-      if (input.length !== elementCount(program.buffers.get(program.input)!.shape)) {
-        throw new InputShapeError(
-          `input has ${input.length} values but shape [${shape.join(', ')}] needs ${elementCount(shape)}`,
-        );
-      }
-      return this.engine.run(program, input, options);
-    };
-    const result = this.queue.then(run, run);
-    this.queue = result.catch(() => undefined);
-    return result;
+  async forward(input: Float32Array, shape: readonly number[], options: ForwardOptions = {}): Promise<ForwardResult> {
+    const { logits, features } = await this.run(input, shape, {}, options);
+    return { logits, features };
+  }
+
+  /** The top `topk` classes of one image, or of each image of an array (run as one batch). */
+  classify(image: ImageInput, options?: ClassifyOptions): Promise<Prediction[]>;
+  classify(images: readonly ImageInput[], options?: ClassifyOptions): Promise<Prediction[][]>;
+  async classify(images: ImageInput | readonly ImageInput[], options: ClassifyOptions = {}): Promise<Prediction[] | Prediction[][]> {
+    const topk = options.topk ?? 5;
+    if (!Number.isInteger(topk) || topk < 1) throw new ConfigError(`topk must be a positive integer, got ${topk}`);
+    const list = Array.isArray(images) ? (images as readonly ImageInput[]) : [images as ImageInput];
+    const { input, shape } = await this.preprocessImages(list, options);
+    const { probabilities } = await this.run(input, shape, { probabilities: true });
+    const classes = this.numClasses;
+    const perImage = list.map((_, i) => topPredictions(probabilities!.subarray(i * classes, (i + 1) * classes), Math.min(topk, classes)));
+    return Array.isArray(images) ? perImage : perImage[0];
+  }
+
+  /** The pooled feature vector (`featureChannels` values) of one image: an embedding. */
+  async embed(image: ImageInput, options: ImageOptions = {}): Promise<Float32Array> {
+    const { input, shape } = await this.preprocessImages([image], options);
+    return (await this.run(input, shape, {})).features;
+  }
+
+  /** The feature maps at strides 2, 4, 8, 16 and 32 (the last block at each), like timm's `features_only`. */
+  async features(image: ImageInput, options: ImageOptions = {}): Promise<FeatureMap[]> {
+    const { input, shape } = await this.preprocessImages([image], options);
+    const program = this.programFor(shape, { featureMaps: true });
+    const outputs = await this.run(input, shape, { featureMaps: true });
+    return program.featureMaps.map((m, i) => {
+      const [, channels, height, width] = program.buffers.get(m.buffer)!.shape;
+      return { name: m.module, stride: m.stride, channels, height, width, data: outputs.featureMaps[i] };
+    });
+  }
+
+  /** Decodes and preprocesses images with this model's recipe into one NCHW batch. */
+  async preprocessImages(images: readonly ImageInput[], options: ImageOptions = {}): Promise<{ input: Float32Array; shape: number[] }> {
+    if (images.length === 0) throw new InputShapeError('no images given');
+    const decoded: RgbImage[] = [];
+    for (const image of images) decoded.push(await decodeImage(image, options));
+    this.preprocessor ??= createPreprocessor({ wasm: this.wasm });
+    const preprocessor = await this.preprocessor;
+    const size = this.recipe.size;
+    return { input: preprocessor.preprocessBatch(decoded, this.recipe), shape: [images.length, 3, size, size] };
   }
 
   /** Releases the core's memory. The object cannot be used afterwards. */
@@ -164,72 +231,42 @@ export class EfficientNet {
     this.engine.dispose();
   }
 
-  private readonly programs = new Map<string, Program>();
-
-  private programFor(shape: readonly number[]): Program {
-    const key = shapeKey(shape);
+  private programFor(shape: readonly number[], options: ProgramOptions): Program {
+    const key = `${shape.join('x')}:${options.probabilities ? 'p' : ''}${options.featureMaps ? 'f' : ''}`;
     let program = this.programs.get(key);
     if (!program) {
-      program = buildProgram(this.network, this.padding, shape as [number, number, number, number]);
+      program = buildProgram(this.network, this.padding, shape as [number, number, number, number], options);
       this.programs.set(key, program);
     }
     return program;
   }
+
+  /** Queues one run so concurrent calls never interleave on the shared memory. */
+  private run(input: Float32Array, shape: readonly number[], programOptions: ProgramOptions, options: RunOptions = {}): Promise<ProgramOutputs> {
+    const task = async (): Promise<ProgramOutputs> => {
+      if (this.disposed) throw new ConfigError('this EfficientNet was disposed; create a new one');
+      if (!(input instanceof Float32Array)) throw new InputShapeError('input must be a Float32Array (NCHW float32)');
+      if (!Array.isArray(shape)) throw new InputShapeError('shape must be an array [n, 3, height, width]');
+      const program = this.programFor(shape, programOptions);
+      // Memory is planned (and a too-large request refused) before the input is even looked at.
+      this.engine.prepare(program);
+      if (input.length !== elementCount(shape)) {
+        throw new InputShapeError(`input has ${input.length} values but shape [${shape.join(', ')}] needs ${elementCount(shape)}`);
+      }
+      return this.engine.run(program, input, options);
+    };
+    const result = this.queue.then(task, task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
 }
 
-/** The SIMD core with packed weights, and the prepared programs for each input shape seen so far. */
-class WasmEngine {
-  private readonly prepared = new Map<Program, PreparedProgram>();
-  private kernels: CoreKernels | null;
+/** Label of class `index`: the ImageNet name for 1000-class heads, else the index. */
+export function classLabel(index: number, numClasses: number): string {
+  return numClasses === IMAGENET_CLASS_NAMES.length ? IMAGENET_CLASS_NAMES[index] : `class ${index}`;
+}
 
-  private constructor(kernels: CoreKernels, private readonly weights: WeightLayout) {
-    this.kernels = kernels;
-  }
-
-  static async load(file: SafetensorsFile, recipe: ReturnType<typeof foldingRecipe>, bnEps: number, wasm?: WasmSource): Promise<WasmEngine> {
-    const kernels = await loadKernels(wasm);
-    const layout = layoutWeights(kernels, recipe, kernels.heap_base());
-    packWeights(kernels, layout, file, bnEps);
-    return new WasmEngine(kernels, layout);
-  }
-
-  /** Plans memory for a program on first use; the result is kept, so later runs allocate nothing. */
-  prepare(program: Program): PreparedProgram {
-    let prepared = this.prepared.get(program);
-    if (!prepared) {
-      const kernels = this.kernels!;
-      const arena = planProgramMemory(program);
-      const what = `a batch of ${program.n} at ${program.height}x${program.width}`;
-      assertFitsWasm32(this.weights.end + arena.bytes + 65536, what);
-      prepared = prepareProgram(kernels, program, arena, this.weights, this.weights.end);
-      ensureMemory(kernels.memory, prepared.end, what);
-      this.prepared.set(program, prepared);
-    }
-    return prepared;
-  }
-
-  run(program: Program, input: Float32Array, options: ForwardOptions): ForwardResult {
-    const kernels = this.kernels!;
-    const prepared = this.prepare(program);
-    const floatsAt = (id: string): Float32Array => {
-      const shape = program.buffers.get(id)!.shape;
-      return new Float32Array(kernels.memory.buffer, prepared.offsets.get(id)!, elementCount(shape));
-    };
-    floatsAt(program.input).set(input);
-    const checkpoints = options.onCheckpoint ? program.checkpoints : [];
-    let next = 0;
-    prepared.calls.forEach((call, index) => {
-      call();
-      while (next < checkpoints.length && checkpoints[next].afterStep === index) {
-        const c = checkpoints[next++];
-        options.onCheckpoint!(c, floatsAt(c.buffer).slice(), program.buffers.get(c.buffer)!.shape);
-      }
-    });
-    return { logits: floatsAt(program.logits).slice(), features: floatsAt(program.features).slice() };
-  }
-
-  dispose(): void {
-    this.kernels = null;
-    this.prepared.clear();
-  }
+function topPredictions(probabilities: Float32Array, topk: number): Prediction[] {
+  const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b] - probabilities[a] || a - b);
+  return order.slice(0, topk).map((index) => ({ index, label: classLabel(index, probabilities.length), probability: probabilities[index] }));
 }

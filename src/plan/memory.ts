@@ -18,8 +18,9 @@ export function bufferLifetimes(program: Program): BufferRequest[] {
   // The host writes the input before step 0 and reads the outputs after the last step.
   first.set(program.input, 0);
   const end = program.steps.length;
-  last.set(program.features, end);
-  last.set(program.logits, end);
+  for (const id of [program.features, program.logits, program.probabilities, ...program.featureMaps.map((m) => m.buffer)]) {
+    if (id !== null) last.set(id, end);
+  }
   return [...program.buffers.values()].map((buffer) => ({
     id: buffer.id,
     bytes: elementCount(buffer.shape) * FLOAT_BYTES,

@@ -102,7 +102,22 @@ export interface PoolStep extends StepBase {
   readonly channels: number;
 }
 
-export type Step = LayoutStep | ConvStep | DepthwiseStep | PointwiseStep | SqueezeExciteStep | ChannelScaleStep | PoolStep;
+/** NHWC -> NCHW copy of a feature map, for outputs handed to users in PyTorch layout. */
+export interface ToNchwStep extends StepBase {
+  readonly kind: 'nhwc-to-nchw';
+  readonly n: number;
+  readonly height: number;
+  readonly width: number;
+  readonly channels: number;
+}
+
+export interface SoftmaxStep extends StepBase {
+  readonly kind: 'softmax';
+  readonly rows: number;
+  readonly cols: number;
+}
+
+export type Step = LayoutStep | ToNchwStep | SoftmaxStep | ConvStep | DepthwiseStep | PointwiseStep | SqueezeExciteStep | ChannelScaleStep | PoolStep;
 
 export interface BufferShape {
   readonly id: string;
@@ -122,6 +137,22 @@ export interface Checkpoint {
   readonly stride: number;
 }
 
+/** A multi-scale feature map output, like timm's `features_only`: the last block at each stride. */
+export interface FeatureMapOutput {
+  /** timm module name of the block, e.g. `blocks.2.1`. */
+  readonly module: string;
+  readonly stride: number;
+  /** Buffer holding the map in NCHW `[n, c, h, w]`. */
+  readonly buffer: string;
+}
+
+export interface ProgramOptions {
+  /** Also produce softmax probabilities `[n, classes]`. */
+  readonly probabilities?: boolean;
+  /** Also produce NCHW copies of the feature maps at strides 2, 4, 8, 16 and 32. */
+  readonly featureMaps?: boolean;
+}
+
 export interface Program {
   readonly n: number;
   readonly height: number;
@@ -134,6 +165,9 @@ export interface Program {
   readonly input: string;
   readonly features: string;
   readonly logits: string;
+  /** `[n, classes]` softmax of the logits, when requested. */
+  readonly probabilities: string | null;
+  readonly featureMaps: readonly FeatureMapOutput[];
 }
 
 /** Largest side accepted; far above any checkpoint's resolution, small enough to keep sizes in safe integers. */
@@ -156,7 +190,9 @@ export function validateInputShape(shape: readonly number[]): void {
 }
 
 /** Builds the call list for `n` images of `height` x `width`. */
-export function buildProgram(network: NetworkSpec, padding: PaddingMode, shape: readonly [number, number, number, number]): Program {
+export function buildProgram(
+  network: NetworkSpec, padding: PaddingMode, shape: readonly [number, number, number, number], options: ProgramOptions = {},
+): Program {
   validateInputShape(shape);
   const [n, , height, width] = shape;
   const steps: Step[] = [];
@@ -254,7 +290,27 @@ export function buildProgram(network: NetworkSpec, padding: PaddingMode, shape: 
   });
   checkpoint('classifier', logits, downsampling);
 
-  return { n, height, width, padding, steps, buffers, checkpoints, input, features, logits };
+  let probabilities: string | null = null;
+  if (options.probabilities) {
+    probabilities = define('probabilities', [n, network.numClasses], 'nc');
+    steps.push({ kind: 'softmax', module: 'softmax', reads: [logits], writes: [probabilities], rows: n, cols: network.numClasses });
+  }
+
+  // The maps are copied out at the end rather than when produced: their blocks' outputs would be
+  // overwritten by then, so each copy reads a buffer kept alive by this late read.
+  const featureMaps: FeatureMapOutput[] = [];
+  if (options.featureMaps) {
+    const lastAtStride = new Map<number, Checkpoint>();
+    for (const c of checkpoints) if (c.module.startsWith('blocks.')) lastAtStride.set(c.stride, c);
+    for (const [stride, c] of lastAtStride) {
+      const [, mh, mw, mc] = buffers.get(c.buffer)!.shape;
+      const buffer = define(`featuremap.${c.module}`, [n, mc, mh, mw], 'nchw');
+      steps.push({ kind: 'nhwc-to-nchw', module: c.module, reads: [c.buffer], writes: [buffer], n, height: mh, width: mw, channels: mc });
+      featureMaps.push({ module: c.module, stride, buffer });
+    }
+  }
+
+  return { n, height, width, padding, steps, buffers, checkpoints, input, features, logits, probabilities, featureMaps };
 }
 
 export const elementCount = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

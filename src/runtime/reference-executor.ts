@@ -6,12 +6,13 @@
 import type { Program, Step } from '../plan/program.js';
 import type { FoldedTensor } from '../weights/recipe.js';
 import { readTensorAsFloat32, type SafetensorsFile } from '../weights/safetensors.js';
-import type { ForwardOptions, ForwardResult } from '../efficientnet.js';
+import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
 import { referenceBatchnormFold } from './reference/batchnorm.js';
 import { referenceConv2d } from './reference/conv.js';
 import { referenceDepthwise } from './reference/depthwise.js';
 import { referencePointwise } from './reference/gemm.js';
-import { nchwToNhwc } from './reference/layout.js';
+import { nchwToNhwc, nhwcToNchw } from './reference/layout.js';
+import { referenceSoftmax } from './reference/softmax.js';
 import { referenceChannelSums, referenceGlobalAveragePool } from './reference/pool.js';
 import { referenceChannelScale, referenceSqueezeExcite } from './reference/squeeze-excite.js';
 
@@ -22,7 +23,7 @@ interface NaturalTensor {
   readonly bias: Float32Array; // [out]
 }
 
-export class ReferenceExecutor {
+export class ReferenceExecutor implements Engine {
   private tensors: Map<string, NaturalTensor> | null = new Map();
 
   constructor(file: SafetensorsFile, recipe: readonly FoldedTensor[], bnEps: number) {
@@ -52,6 +53,10 @@ export class ReferenceExecutor {
     switch (step.kind) {
       case 'nchw-to-nhwc':
         return write(0, nchwToNhwc(read(0), [step.n, step.channels, step.height, step.width]));
+      case 'nhwc-to-nchw':
+        return write(0, nhwcToNchw(read(0), [step.n, step.height, step.width, step.channels]));
+      case 'softmax':
+        return write(0, referenceSoftmax(read(0), step.rows, step.cols));
       case 'conv2d': {
         const t = this.tensor(step.conv);
         return write(0, referenceConv2d(read(0), [step.n, step.height, step.width, step.inChannels], t.weight,
@@ -88,7 +93,7 @@ export class ReferenceExecutor {
   /** Nothing to plan: the teaching path allocates each buffer as it goes. */
   prepare(_program: Program): void {}
 
-  run(program: Program, input: Float32Array, options: ForwardOptions): ForwardResult {
+  run(program: Program, input: Float32Array, options: RunOptions): ProgramOutputs {
     const buffers = new Map<string, Float32Array>([[program.input, input.slice()]]);
     program.steps.forEach((step, index) => {
       this.execute(step, buffers);
@@ -98,7 +103,12 @@ export class ReferenceExecutor {
         }
       }
     });
-    return { logits: buffers.get(program.logits)!, features: buffers.get(program.features)! };
+    return {
+      logits: buffers.get(program.logits)!,
+      features: buffers.get(program.features)!,
+      probabilities: program.probabilities === null ? null : buffers.get(program.probabilities)!,
+      featureMaps: program.featureMaps.map((m) => buffers.get(m.buffer)!),
+    };
   }
 
   dispose(): void {

@@ -33,6 +33,14 @@ export function prepareProgram(
         const [input, output] = [at(step.reads[0]), at(step.writes[0])];
         return () => kernels.nchw_to_nhwc(input, step.n, step.channels, step.height, step.width, output);
       }
+      case 'nhwc-to-nchw': {
+        const [input, output] = [at(step.reads[0]), at(step.writes[0])];
+        return () => kernels.nhwc_to_nchw(input, step.n, step.height, step.width, step.channels, output);
+      }
+      case 'softmax': {
+        const [input, output] = [at(step.reads[0]), at(step.writes[0])];
+        return () => kernels.softmax(input, step.rows, step.cols, output);
+      }
       case 'conv2d': {
         const w = packed(step.conv);
         const [input, output, act] = [at(step.reads[0]), at(step.writes[0]), activationCode(kernels, step.activation)];

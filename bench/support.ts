@@ -1,0 +1,42 @@
+/**
+ * Shared bench plumbing: interleaved rounds so a noisy neighbour slows every contender alike,
+ * and medians of the pooled samples (a shared machine varies 10-20% between runs).
+ */
+import { Bench } from 'tinybench';
+
+export interface Contender {
+  readonly name: string;
+  readonly run: () => unknown | Promise<unknown>;
+}
+
+export interface Measurement {
+  readonly name: string;
+  readonly medianMs: number;
+  readonly samples: number;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Runs `rounds` tinybench passes over all contenders, alternating their order, and pools the samples. */
+export async function interleave(contenders: readonly Contender[], rounds: number, iterationsPerRound: number): Promise<Measurement[]> {
+  const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const bench = new Bench({ iterations: iterationsPerRound, time: 0, warmupIterations: 1, warmupTime: 0, retainSamples: true });
+    const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+    for (const c of order) bench.add(c.name, c.run);
+    await bench.run();
+    for (const task of bench.tasks) {
+      const result = task.result as { latency?: { samples?: readonly number[] } };
+      samples.get(task.name)!.push(...(result.latency?.samples ?? []));
+    }
+  }
+  return contenders.map((c) => ({ name: c.name, medianMs: median(samples.get(c.name)!), samples: samples.get(c.name)!.length }));
+}
+
+export function machineLine(): string {
+  return `${process.platform} ${process.arch}, Node ${process.versions.node}, V8 ${process.versions.v8}, ${new Date().toISOString().slice(0, 10)}`;
+}

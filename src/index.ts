@@ -1,0 +1,39 @@
+/**
+ * efficientnet-wasm: EfficientNet B0-B8 and L2 inference on a SIMD WebAssembly core.
+ *
+ * Start with `EfficientNet.create({ model, weights })`, then `classify`, `embed`, `features` or
+ * `forward`. Everything else here is for inspecting the architecture, reading and writing
+ * weights, and handling errors.
+ */
+export {
+  EfficientNet, classLabel,
+  type Backend, type CreateOptions, type ForwardOptions, type ForwardResult, type ImageInput, type ImageOptions,
+  type ClassifyOptions, type Prediction, type FeatureMap,
+} from './efficientnet.js';
+export {
+  EfficientNetError, WeightsFormatError, WeightsMismatchError, InputShapeError, ImageDecodeError,
+  ResourceLimitError, ConfigError,
+} from './errors.js';
+
+// The architecture as data.
+export { VARIANTS, VARIANT_NAMES, type VariantName, type ScalingCoefficients } from './arch/variants.js';
+export { B0_STAGES, STEM, HEAD_CHANNELS, SE_RATIO, type StageSpec, type BlockKind } from './arch/stages.js';
+export { roundChannels, roundRepeats, squeezeChannels, customScaling, compoundScaling, PAPER_COMPOUND } from './arch/scaling.js';
+export { buildNetwork, type NetworkSpec, type BlockSpec } from './arch/network.js';
+export { networkLayers, expectedTensors, type LayerSpec, type TensorSpec } from './arch/layers.js';
+export { summarizeNetwork, type NetworkSummary } from './arch/summary.js';
+export { PRESETS, PRESET_NAMES, findPreset, type CheckpointPreset } from './arch/presets.js';
+export { DEFAULT_BN_EPS, PADDING_MODES, type PaddingMode } from './arch/padding.js';
+
+// Weights.
+export { parseSafetensors, readTensorAsFloat32, type SafetensorsFile, type TensorEntry } from './weights/safetensors.js';
+export { writeSafetensors, writeSafetensorsFrom } from './weights/safetensors-writer.js';
+export { createSyntheticWeights, type SyntheticWeightsOptions } from './weights/synthetic.js';
+
+// Images.
+export { decodeImage, type RgbImage, type PixelData, type DecodeOptions } from './image/decode.js';
+export { preprocessRecipe, type PreprocessRecipe, type RecipeOptions } from './image/recipe.js';
+export { createPreprocessor, type Preprocessor } from './image/preprocess.js';
+export { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';
+
+export type { WasmSource } from './runtime/wasm.js';

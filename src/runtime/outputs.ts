@@ -1,0 +1,30 @@
+/**
+ * What a backend hands back from one run of a program.
+ */
+import type { Checkpoint, Program } from '../plan/program.js';
+
+export interface ProgramOutputs {
+  /** `[n, classes]` */
+  readonly logits: Float32Array;
+  /** `[n, headChannels]` */
+  readonly features: Float32Array;
+  /** `[n, classes]`, when the program computes it. */
+  readonly probabilities: Float32Array | null;
+  /** One NCHW `[n, c, h, w]` array per `program.featureMaps` entry. */
+  readonly featureMaps: readonly Float32Array[];
+}
+
+export interface RunOptions {
+  /**
+   * Called after each checkpoint (stem, each block, head, pool, classifier) with a copy of its
+   * output: NHWC `[n, h, w, c]` for feature maps, `[n, c]` for vectors.
+   */
+  readonly onCheckpoint?: (checkpoint: Checkpoint, data: Float32Array, shape: readonly number[]) => void;
+}
+
+/** The common face of the two backends. */
+export interface Engine {
+  prepare(program: Program): void;
+  run(program: Program, input: Float32Array, options: RunOptions): ProgramOutputs;
+  dispose(): void;
+}
