@@ -5,11 +5,11 @@
 //
 // Determinism: every output element has one accumulator that starts at its bias and adds
 // input * weight over (ky, kx, ci) in that order, skipping taps that fall in the zero padding.
-// The 16-wide tiles, the 4-wide tiles and the partial last tile all do exactly this per lane, so
-// an element's bits depend only on its position, never on cout or on which images or rows a call
-// was given.
+// The 16-wide tiles, the 4-wide tiles and the partial last tile all do exactly this per lane, and
+// swish is the same operations wherever it is applied, so an element's bits depend only on its
+// position and its channel's weights, never on cout or the batch size.
 import { ACTIVATION_SWISH } from './constants';
-import { swish_f32x4 } from './math';
+import { swish_f32x4, swish_vectors_in_place } from './math';
 
 function paddedChannels(channels: i32): i32 {
   return (channels + 3) & ~3;
@@ -36,7 +36,7 @@ export function conv2d_pack(source: usize, cout: i32, cin: i32, kh: i32, kw: i32
   }
 }
 
-/** The same lanes of `bias` ([lanes] floats at `at`, lanes in 1..4), zeros elsewhere, reading nothing beyond. */
+/** The first `lanes` (1..4) floats at `at` in the low lanes, zeros elsewhere, reading nothing beyond. */
 function loadLanes(at: usize, lanes: i32): v128 {
   if (lanes >= 4) return v128.load(at);
   let vector = v128.load32_zero(at);
@@ -45,20 +45,11 @@ function loadLanes(at: usize, lanes: i32): v128 {
   return vector;
 }
 
-/** Stores the first `lanes` (1..4) lanes of `vector` at `at`, writing nothing beyond. */
+/** Stores the first `lanes` (1..3) lanes of `vector` at `at`, writing nothing beyond. */
 function storeLanes(at: usize, vector: v128, lanes: i32): void {
-  if (lanes >= 4) {
-    v128.store(at, vector);
-    return;
-  }
   v128.store32_lane(at, vector, 0);
   if (lanes >= 2) v128.store32_lane(at + 4, vector, 1);
   if (lanes >= 3) v128.store32_lane(at + 8, vector, 2);
-}
-
-// @ts-ignore: decorator
-@inline function activate(acc: v128, activation: i32): v128 {
-  return activation == ACTIVATION_SWISH ? swish_f32x4(acc) : acc;
 }
 
 /**
@@ -110,14 +101,14 @@ export function conv2d(
               }
             }
           }
-          v128.store(outPixel + channelBytes, activate(acc0, activation));
-          v128.store(outPixel + channelBytes, activate(acc1, activation), 16);
-          v128.store(outPixel + channelBytes, activate(acc2, activation), 32);
-          v128.store(outPixel + channelBytes, activate(acc3, activation), 48);
+          v128.store(outPixel + channelBytes, acc0);
+          v128.store(outPixel + channelBytes, acc1, 16);
+          v128.store(outPixel + channelBytes, acc2, 32);
+          v128.store(outPixel + channelBytes, acc3, 48);
         }
         for (; co < cout; co += 4) {
           const channelBytes = <usize>co << 2;
-          const lanes = cout - co;
+          const lanes = min(4, cout - co);
           let acc = loadLanes(bias + channelBytes, lanes);
           for (let ky = kyBegin; ky < kyEnd; ky++) {
             for (let kx = kxBegin; kx < kxEnd; kx++) {
@@ -130,8 +121,16 @@ export function conv2d(
               }
             }
           }
-          storeLanes(outPixel + channelBytes, activate(acc, activation), lanes);
+          if (lanes < 4) {
+            // The partial last block is activated here, before its partial store.
+            storeLanes(outPixel + channelBytes, activation == ACTIVATION_SWISH ? swish_f32x4(acc) : acc, lanes);
+          } else {
+            v128.store(outPixel + channelBytes, acc);
+          }
         }
+        // Full vectors are activated together once the pixel is done: independent swish chains
+        // side by side run much faster than each one right behind the sums it depends on.
+        if (activation == ACTIVATION_SWISH) swish_vectors_in_place(outPixel, cout >> 2);
         outPixel += outputPixelBytes;
       }
     }

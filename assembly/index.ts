@@ -12,3 +12,4 @@ export * from './pool';
 export * from './softmax';
 export * from './layout';
 export * from './gemm';
+export * from './resize';

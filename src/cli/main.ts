@@ -9,10 +9,12 @@ import { summaryCommand, summaryUsage } from './commands/summary.js';
 import { initWeightsCommand, initWeightsUsage } from './commands/init-weights.js';
 import { runCommand, runUsage } from './commands/run.js';
 import { benchCommand, benchUsage } from './commands/bench.js';
+import { classifyCommand, classifyUsage } from './commands/classify.js';
 
 type Command = (argv: string[], out: (line: string) => void) => void | Promise<void>;
 
 const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
+  classify: { run: classifyCommand, usage: classifyUsage, summary: 'top-k ImageNet classes of photos (files or directories)' },
   summary: { run: summaryCommand, usage: summaryUsage, summary: 'the network layer by layer: shapes, parameters, multiply-adds, memory' },
   'init-weights': { run: initWeightsCommand, usage: initWeightsUsage, summary: 'write deterministic synthetic weights with timm tensor names' },
   run: { run: runCommand, usage: runUsage, summary: 'run the network on a .npy tensor and write logits and features' },

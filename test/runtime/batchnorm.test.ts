@@ -1,16 +1,16 @@
 import { beforeAll, describe, it } from 'vitest';
-import type { CoreKernels } from '../../src/runtime/kernels.js';
+import type { BatchnormExports } from '../../src/runtime/kernels/batchnorm.js';
 import { referenceBatchnormFold, type BatchNormParameters } from '../../src/runtime/reference/batchnorm.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import { FLOAT32_EPSILON, expectSameBits, expectWithin } from '../support/tolerance.js';
 
 let core: TestCore;
-let kernels: CoreKernels;
+let kernels: BatchnormExports;
 
 beforeAll(async () => {
   core = await createTestCore();
-  kernels = core.exports as unknown as CoreKernels;
+  kernels = core.exports as unknown as BatchnormExports;
 });
 
 function randomBatchNorm(rng: () => number, outChannels: number): BatchNormParameters {

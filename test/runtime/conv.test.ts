@@ -3,6 +3,7 @@ import type { PaddingMode } from '../../src/arch/padding.js';
 import { axisGeometry } from '../../src/plan/geometry.js';
 import type { Activation } from '../../src/plan/program.js';
 import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
+import type { ConvExports } from '../../src/runtime/kernels/conv.js';
 import { referenceConv2d, type WindowGeometry } from '../../src/runtime/reference/conv.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32, randomFloats } from '../support/random.js';
@@ -30,11 +31,14 @@ interface ConvData {
 }
 
 let core: TestCore;
-let kernels: CoreKernels;
+let kernels: ConvExports;
+/** The core's code for an activation, read from the instance's exported constants. */
+let codeOf: (activation: Activation) => number;
 
 beforeAll(async () => {
   core = await createTestCore();
-  kernels = core.exports as unknown as CoreKernels;
+  kernels = core.exports as unknown as ConvExports;
+  codeOf = (activation) => activationCode(core.exports as unknown as CoreKernels, activation);
 });
 
 function geometryOf(c: ConvCase): WindowGeometry {
@@ -65,7 +69,7 @@ function runCore(c: ConvCase, data: ConvData): Float32Array {
   const output = core.alloc(total + GUARD_FLOATS);
   new Float32Array(core.exports.memory.buffer, output, total + GUARD_FLOATS).fill(NaN); // unwritten outputs show up as NaN
   kernels.conv2d(input, c.n, c.h, c.w, c.cin, packed, bias, c.cout, c.kernel, c.kernel, c.stride, g.padTop, g.padLeft,
-    g.outH, g.outW, output, activationCode(kernels, c.activation));
+    g.outH, g.outW, output, codeOf(c.activation));
   expect(core.get(output + total * 4, GUARD_FLOATS).every(Number.isNaN), 'floats after the output untouched').toBe(true);
   return core.get(output, total);
 }

@@ -3,6 +3,7 @@ import type { PaddingMode } from '../../src/arch/padding.js';
 import { axisGeometry } from '../../src/plan/geometry.js';
 import type { Activation } from '../../src/plan/program.js';
 import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
+import type { DepthwiseExports } from '../../src/runtime/kernels/depthwise.js';
 import type { WindowGeometry } from '../../src/runtime/reference/conv.js';
 import { referenceDepthwise } from '../../src/runtime/reference/depthwise.js';
 import { referenceChannelSums } from '../../src/runtime/reference/pool.js';
@@ -37,11 +38,14 @@ interface DepthwiseResult {
 }
 
 let core: TestCore;
-let kernels: CoreKernels;
+let kernels: DepthwiseExports;
+/** The core's code for an activation, read from the instance's exported constants. */
+let codeOf: (activation: Activation) => number;
 
 beforeAll(async () => {
   core = await createTestCore();
-  kernels = core.exports as unknown as CoreKernels;
+  kernels = core.exports as unknown as DepthwiseExports;
+  codeOf = (activation) => activationCode(core.exports as unknown as CoreKernels, activation);
 });
 
 function geometryOf(c: DepthwiseCase): WindowGeometry {
@@ -81,7 +85,7 @@ function runCore(c: DepthwiseCase, data: DepthwiseData, g: WindowGeometry = geom
   const output = allocPoisoned(total);
   const sums = c.withSums ? allocPoisoned(c.n * c.c) : 0;
   kernels.depthwise_conv(input, c.n, c.h, c.w, c.c, packed, bias, c.kernel, c.stride, g.padTop, g.padLeft,
-    g.outH, g.outW, output, activationCode(kernels, c.activation), sums);
+    g.outH, g.outW, output, codeOf(c.activation), sums);
   expectGuardIntact(output, total, 'output');
   if (sums !== 0) expectGuardIntact(sums, c.n * c.c, 'channel sums');
   return { output: core.get(output, total), sums: sums === 0 ? null : core.get(sums, c.n * c.c) };
@@ -217,7 +221,7 @@ describe('depthwise_conv determinism', () => {
     const packed = core.alloc(kernels.depthwise_packed_floats(c.c, c.kernel));
     kernels.depthwise_pack(core.put(data.weight), c.c, c.kernel, packed);
     kernels.depthwise_conv(core.put(data.input), 1, c.h, c.w, c.c, packed, core.put(data.bias), c.kernel, 1,
-      g.padTop, g.padLeft, g.outH, g.outW, again, activationCode(kernels, 'none'), sums);
+      g.padTop, g.padLeft, g.outH, g.outW, again, codeOf('none'), sums);
     expectSameBits(core.get(sums, c.c), first.sums!, 'sums after a second run');
   });
 });

@@ -1,16 +1,16 @@
 import { beforeAll, describe, it } from 'vitest';
-import type { CoreKernels } from '../../src/runtime/kernels.js';
+import type { LayoutExports } from '../../src/runtime/kernels/layout.js';
 import { nchwToNhwc, nhwcToNchw } from '../../src/runtime/reference/layout.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import { expectSameBits } from '../support/tolerance.js';
 
 let core: TestCore;
-let kernels: CoreKernels;
+let kernels: LayoutExports;
 
 beforeAll(async () => {
   core = await createTestCore();
-  kernels = core.exports as unknown as CoreKernels;
+  kernels = core.exports as unknown as LayoutExports;
 });
 
 // Layout changes move values without arithmetic, so they must match the twins bit for bit.

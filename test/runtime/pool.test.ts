@@ -1,16 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CoreKernels } from '../../src/runtime/kernels.js';
+import type { PoolExports } from '../../src/runtime/kernels/pool.js';
 import { referenceGlobalAveragePool } from '../../src/runtime/reference/pool.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import { expectSameBits, expectWithin, sumErrorBound } from '../support/tolerance.js';
 
 let core: TestCore;
-let kernels: CoreKernels;
+let kernels: PoolExports;
 
 beforeAll(async () => {
   core = await createTestCore();
-  kernels = core.exports as unknown as CoreKernels;
+  kernels = core.exports as unknown as PoolExports;
 });
 
 function runPool(input: Float32Array, n: number, hw: number, c: number): Float32Array {

@@ -1,16 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CoreKernels } from '../../src/runtime/kernels.js';
+import type { SoftmaxExports } from '../../src/runtime/kernels/softmax.js';
 import { referenceSoftmax } from '../../src/runtime/reference/softmax.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import { EXP_RELATIVE_ERROR, FLOAT32_EPSILON, expectSameBits, expectWithin, sumErrorBound } from '../support/tolerance.js';
 
 let core: TestCore;
-let kernels: CoreKernels;
+let kernels: SoftmaxExports;
 
 beforeAll(async () => {
   core = await createTestCore();
-  kernels = core.exports as unknown as CoreKernels;
+  kernels = core.exports as unknown as SoftmaxExports;
 });
 
 function runSoftmax(input: Float32Array, rows: number, cols: number): Float32Array {

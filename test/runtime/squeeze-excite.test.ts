@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { CoreKernels } from '../../src/runtime/kernels.js';
+import type { SqueezeExciteExports } from '../../src/runtime/kernels/squeeze-excite.js';
 import { referenceSwish } from '../../src/runtime/reference/math.js';
 import {
   referenceChannelScale, referenceSqueezeExcite, type SqueezeExciteWeights,
@@ -12,11 +12,11 @@ import {
 } from '../support/tolerance.js';
 
 let core: TestCore;
-let kernels: CoreKernels;
+let kernels: SqueezeExciteExports;
 
 beforeAll(async () => {
   core = await createTestCore();
-  kernels = core.exports as unknown as CoreKernels;
+  kernels = core.exports as unknown as SqueezeExciteExports;
 });
 
 interface GateCase {

@@ -43,7 +43,22 @@ class WeightSource {
 
   /** Any tensor, in its stored (PyTorch) shape. */
   raw(name: string): tf.Tensor {
-    return tf.tensor(readTensorAsFloat32(this.file, name), this.file.tensors.get(name)!.shape as number[]);
+    const entry = this.file.tensors.get(name)!;
+    return tf.tensor(this.values(name), entry.shape as number[]);
+  }
+
+  /**
+   * A tensor's values: a view on the file for aligned F32 data (tfjs never writes to its inputs,
+   * and copying L2's 1.9 GB on every forward pass would cost seconds), a decoded copy otherwise.
+   * The view, like the project's reader, assumes a little-endian host.
+   */
+  private values(name: string): Float32Array {
+    const entry = this.file.tensors.get(name)!;
+    const offset = this.file.bytes.byteOffset + entry.begin;
+    if (entry.dtype === 'F32' && offset % 4 === 0) {
+      return new Float32Array(this.file.bytes.buffer, offset, (entry.end - entry.begin) / 4);
+    }
+    return readTensorAsFloat32(this.file, name);
   }
 
   /** A dense kxk conv weight `[out, in, kh, kw]` as tfjs wants it: `[kh, kw, in, out]`. */

@@ -1,0 +1,225 @@
+// Antialiased resampling of 8-bit RGB images that reproduces Pillow's Image.resize bit for bit,
+// and the final scaling to [0, 1] and per-channel normalisation into planar (NCHW) float32.
+//
+// Pillow's algorithm (libImaging/Resample.c), restated:
+// - Separable: a horizontal pass, then a vertical pass over the horizontal result.
+// - For each output index, a window of input taps centred on (i + 0.5) * in / out, the filter
+//   stretched by max(1, in / out) when shrinking (that stretch is the antialiasing), weights in
+//   float64, normalised to sum to 1, then rounded to fixed point with PRECISION_BITS fraction bits.
+// - Each pass accumulates integer products in 32 bits starting from one half (for rounding), then
+//   shifts right and clamps to [0, 255]: the image is 8-bit again between the passes.
+// The weights are integers and every sum fits in an i32, so once they are bit-identical to
+// Pillow's, so is every pixel. Weights are computed here in float64 with Pillow's exact sequence
+// of operations (WebAssembly float64 arithmetic is IEEE-754 with no fused multiply-add).
+
+/** Filter codes accepted by `resample_taps` and `resample_coefficients`. */
+export const RESAMPLE_FILTER_BILINEAR: i32 = 0;
+export const RESAMPLE_FILTER_BICUBIC: i32 = 1;
+/**
+ * Fraction bits of the fixed-point weights: 32 bits less 8 for the pixel value and 2 for the
+ * overshoot of filters with negative lobes (bicubic sums can exceed 255 before clamping).
+ */
+export const RESAMPLE_PRECISION_BITS: i32 = 22;
+
+/** Half-width of the filter at scale 1, in input pixels. */
+function filterSupport(filter: i32): f64 {
+  return filter == RESAMPLE_FILTER_BICUBIC ? 2.0 : 1.0;
+}
+
+/** The filter's weight at distance `x` from the sample centre, in filter units. */
+function filterWeight(filter: i32, x: f64): f64 {
+  if (x < 0.0) x = -x;
+  if (filter == RESAMPLE_FILTER_BICUBIC) {
+    // Keys' cubic convolution with a = -0.5; the operation order matches Pillow's so the
+    // float64 results, and hence the rounded weights, are identical.
+    const a: f64 = -0.5;
+    if (x < 1.0) return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
+    if (x < 2.0) return (((x - 5.0) * x + 8.0) * x - 4.0) * a;
+    return 0.0;
+  }
+  // Bilinear: the triangle (tent) filter.
+  return x < 1.0 ? 1.0 - x : 0.0;
+}
+
+/**
+ * Pillow converts the box edge to float32 before use, so inputs wider than 2^24 pixels see a
+ * rounded length. Matching it costs nothing.
+ */
+function inputSpan(inSize: i32): f64 {
+  return <f64><f32>inSize;
+}
+
+/** Widening factor of the filter: the downscale ratio, never below 1 (no widening when enlarging). */
+function filterScale(inSize: i32, outSize: i32): f64 {
+  const scale = inputSpan(inSize) / <f64>outSize;
+  return scale < 1.0 ? 1.0 : scale;
+}
+
+/** Taps per output index (the stride of a weight table row) for resampling in_size -> out_size. */
+export function resample_taps(in_size: i32, out_size: i32, filter: i32): i32 {
+  const support = filterSupport(filter) * filterScale(in_size, out_size);
+  return <i32>Math.ceil(support) * 2 + 1;
+}
+
+/**
+ * Windows and fixed-point weights for output indices [first, first + count) of a resample
+ * in_size -> out_size along one axis.
+ * bounds: [count, 2] i32, (first input index, number of taps) per output index.
+ * weights: [count, taps] i32 with taps = resample_taps(in_size, out_size, filter); entries past
+ * a window's tap count are zero.
+ */
+export function resample_coefficients(
+  in_size: i32, out_size: i32, first: i32, count: i32, filter: i32, bounds: usize, weights: usize,
+): void {
+  const scale = inputSpan(in_size) / <f64>out_size;
+  const stretch = filterScale(in_size, out_size);
+  const support = filterSupport(filter) * stretch;
+  const inverseStretch = 1.0 / stretch;
+  const taps = resample_taps(in_size, out_size, filter);
+  const one = <f64>(1 << RESAMPLE_PRECISION_BITS);
+  for (let i = 0; i < count; i++) {
+    const center = (<f64>(first + i) + 0.5) * scale;
+    // The window is [center - support, center + support) rounded to whole pixels, clipped to the image.
+    let low = <i32>(center - support + 0.5);
+    if (low < 0) low = 0;
+    let high = <i32>(center + support + 0.5);
+    if (high > in_size) high = in_size;
+    const length = high - low;
+    // Two passes over the same filter values (they are recomputed, bit-identical) avoid a
+    // float64 scratch row: the first finds the sum, the second normalises and rounds.
+    let sum: f64 = 0.0;
+    for (let t = 0; t < length; t++) {
+      sum += filterWeight(filter, (<f64>(t + low) - center + 0.5) * inverseStretch);
+    }
+    const row = weights + (<usize>i * <usize>taps << 2); // [taps]
+    for (let t = 0; t < taps; t++) {
+      let fixed: i32 = 0;
+      if (t < length) {
+        const w = filterWeight(filter, (<f64>(t + low) - center + 0.5) * inverseStretch) / sum;
+        // Round half away from zero, as a C cast of w * 2^22 -/+ 0.5 does.
+        fixed = w < 0.0 ? <i32>(-0.5 + w * one) : <i32>(0.5 + w * one);
+      }
+      store<i32>(row + (<usize>t << 2), fixed);
+    }
+    store<i32>(bounds + (<usize>i << 3), low);
+    store<i32>(bounds + (<usize>i << 3) + 4, length);
+  }
+}
+
+/** Fixed-point sum -> 8-bit value: drop the fraction (floor) and clamp to [0, 255]. */
+// @ts-ignore: decorator
+@inline
+function clampToByte(sum: i32): i32 {
+  const value = sum >> RESAMPLE_PRECISION_BITS;
+  return value < 0 ? 0 : value > 255 ? 255 : value;
+}
+
+/**
+ * Horizontal pass. input: [rows, in_width, 3] u8; output: [rows, out_width, 3] u8, where output
+ * column j uses window j of `bounds` ([out_width, 2]) and row j of `weights` ([out_width, taps]).
+ * Passing tables that start at a later output index computes a column slice of a wider resize.
+ */
+export function resample_horizontal_rgb8(
+  input: usize, rows: i32, in_width: i32, out_width: i32, taps: i32, bounds: usize, weights: usize, output: usize,
+): void {
+  const rounding: i32 = 1 << (RESAMPLE_PRECISION_BITS - 1);
+  const inRowBytes = <usize>in_width * 3;
+  for (let y = 0; y < rows; y++) {
+    const source = input + <usize>y * inRowBytes; // [in_width, 3]
+    let destination = output + <usize>y * <usize>out_width * 3; // [out_width, 3]
+    for (let x = 0; x < out_width; x++) {
+      const low = load<i32>(bounds + (<usize>x << 3));
+      const length = load<i32>(bounds + (<usize>x << 3) + 4);
+      const row = weights + (<usize>x * <usize>taps << 2); // [taps]
+      let red = rounding, green = rounding, blue = rounding;
+      let pixel = source + <usize>low * 3;
+      for (let t = 0; t < length; t++) {
+        const w = load<i32>(row + (<usize>t << 2));
+        red += <i32>load<u8>(pixel) * w;
+        green += <i32>load<u8>(pixel, 1) * w;
+        blue += <i32>load<u8>(pixel, 2) * w;
+        pixel += 3;
+      }
+      store<u8>(destination, <u8>clampToByte(red));
+      store<u8>(destination, <u8>clampToByte(green), 1);
+      store<u8>(destination, <u8>clampToByte(blue), 2);
+      destination += 3;
+    }
+  }
+}
+
+/**
+ * Vertical pass. input: [input_rows, width, 3] u8 whose row r is source row first_row + r;
+ * output: [out_rows, width, 3] u8, row i from window i of `bounds` ([out_rows, 2], in source rows)
+ * and row i of `weights` ([out_rows, taps]). Each output row is a weighted sum of whole input
+ * rows, so the loop runs along the row's bytes, 16 at a time in four i32x4 accumulators.
+ */
+export function resample_vertical_rgb8(
+  input: usize, first_row: i32, width: i32, out_rows: i32, taps: i32, bounds: usize, weights: usize, output: usize,
+): void {
+  const rowBytes = <usize>width * 3;
+  const vectorBytes = rowBytes & ~(<usize>15);
+  const rounding: i32 = 1 << (RESAMPLE_PRECISION_BITS - 1);
+  const roundingVector = i32x4.splat(rounding);
+  const zero = i32x4.splat(0);
+  const top = i32x4.splat(255);
+  for (let y = 0; y < out_rows; y++) {
+    const low = load<i32>(bounds + (<usize>y << 3)) - first_row;
+    const length = load<i32>(bounds + (<usize>y << 3) + 4);
+    const row = weights + (<usize>y * <usize>taps << 2); // [taps]
+    const window = input + <usize>low * rowBytes; // [length, width, 3]
+    const destination = output + <usize>y * rowBytes; // [width, 3]
+    let offset: usize = 0;
+    for (; offset < vectorBytes; offset += 16) {
+      let sum0 = roundingVector, sum1 = roundingVector, sum2 = roundingVector, sum3 = roundingVector;
+      let source = window + offset;
+      for (let t = 0; t < length; t++) {
+        const w = i32x4.splat(load<i32>(row + (<usize>t << 2)));
+        const bytes = v128.load(source);
+        const low16 = i16x8.extend_low_i8x16_u(bytes);
+        const high16 = i16x8.extend_high_i8x16_u(bytes);
+        sum0 = i32x4.add(sum0, i32x4.mul(i32x4.extend_low_i16x8_u(low16), w));
+        sum1 = i32x4.add(sum1, i32x4.mul(i32x4.extend_high_i16x8_u(low16), w));
+        sum2 = i32x4.add(sum2, i32x4.mul(i32x4.extend_low_i16x8_u(high16), w));
+        sum3 = i32x4.add(sum3, i32x4.mul(i32x4.extend_high_i16x8_u(high16), w));
+        source += rowBytes;
+      }
+      // Same floor-and-clamp as clampToByte, lane-wise; the clamped values fit the unsigned narrows.
+      sum0 = i32x4.min_s(i32x4.max_s(i32x4.shr_s(sum0, RESAMPLE_PRECISION_BITS), zero), top);
+      sum1 = i32x4.min_s(i32x4.max_s(i32x4.shr_s(sum1, RESAMPLE_PRECISION_BITS), zero), top);
+      sum2 = i32x4.min_s(i32x4.max_s(i32x4.shr_s(sum2, RESAMPLE_PRECISION_BITS), zero), top);
+      sum3 = i32x4.min_s(i32x4.max_s(i32x4.shr_s(sum3, RESAMPLE_PRECISION_BITS), zero), top);
+      const bytes = i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_u(sum0, sum1), i16x8.narrow_i32x4_u(sum2, sum3));
+      v128.store(destination + offset, bytes);
+    }
+    for (; offset < rowBytes; offset++) {
+      let sum = rounding;
+      let source = window + offset;
+      for (let t = 0; t < length; t++) {
+        sum += <i32>load<u8>(source) * load<i32>(row + (<usize>t << 2));
+        source += rowBytes;
+      }
+      store<u8>(destination + offset, <u8>clampToByte(sum));
+    }
+  }
+}
+
+/**
+ * input: [height, width, 3] u8 -> output: [3, height, width] f32, each value (v / 255 - mean[c]) / std[c]
+ * in float32, the same three roundings as torchvision's ToTensor (a division by 255) and Normalize.
+ * mean, std: [3] f32.
+ */
+export function rgb8_normalize_to_nchw(input: usize, height: i32, width: i32, mean: usize, std: usize, output: usize): void {
+  const spatial = <usize>height * <usize>width;
+  for (let c: usize = 0; c < 3; c++) {
+    const m = load<f32>(mean + (c << 2));
+    const s = load<f32>(std + (c << 2));
+    let source = input + c;
+    let destination = output + (c * spatial << 2); // [height, width]
+    for (let p: usize = 0; p < spatial; p++) {
+      store<f32>(destination, (<f32>load<u8>(source) / <f32>255 - m) / s);
+      source += 3;
+      destination += 4;
+    }
+  }
+}

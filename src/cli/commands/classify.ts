@@ -1,0 +1,108 @@
+/**
+ * `efficientnet classify`: photos in, top-k ImageNet classes out, as a table or JSON.
+ */
+import { readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { EfficientNet, type Prediction } from '../../efficientnet.js';
+import { findPreset } from '../../arch/presets.js';
+import { ConfigError } from '../../errors.js';
+import { createSyntheticWeights } from '../../weights/synthetic.js';
+import { readInputFile } from '../files.js';
+import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
+import { ProgressBar } from '../progress.js';
+
+export const classifyUsage =
+  'efficientnet classify IMAGE|DIR... --model M (--weights FILE | --random-weights) [--topk K] [--batch N] [--json]';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
+
+const SYNTHETIC_NOTE = 'SYNTHETIC WEIGHTS: these classes are meaningless; pass --weights for real predictions';
+
+/** Where the real weights come from, for the refusal message. */
+function weightsHint(model: string): string {
+  return `--weights is required: download model.safetensors of "${findPreset(model).hubId}" from the Hugging Face hub ` +
+    `(https://huggingface.co/${findPreset(model).hubId}/tree/main), or pass --random-weights to try the tool with synthetic weights`;
+}
+
+/** Files named directly, plus the JPEG and PNG files under each directory, sorted for a stable order. */
+function collectImages(paths: readonly string[]): string[] {
+  const files: string[] = [];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.isFile() && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(path);
+    }
+  };
+  for (const path of paths) {
+    let isDirectory: boolean;
+    try {
+      isDirectory = statSync(path).isDirectory();
+    } catch {
+      throw new ConfigError(`cannot read "${path}": no such file or directory`);
+    }
+    if (isDirectory) walk(path);
+    else files.push(path);
+  }
+  return files;
+}
+
+export async function classifyCommand(argv: string[], out: (line: string) => void): Promise<void> {
+  const { values, positionals } = parseOptions(argv, {
+    model: { type: 'string' },
+    weights: { type: 'string' },
+    'random-weights': { type: 'boolean', default: false },
+    topk: { type: 'string' },
+    batch: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  }, true);
+  const model = requireOption(values.model, '--model');
+  const preset = findPreset(model);
+  if (positionals.length === 0) throw new UsageError('give at least one image file or directory');
+  if (values.weights === undefined && !values['random-weights']) throw new UsageError(weightsHint(model));
+  if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
+  const topk = integerOption(values.topk, '--topk', 5);
+  const batchSize = integerOption(values.batch, '--batch', 4);
+  const files = collectImages(positionals);
+  if (files.length === 0) throw new ConfigError(`no .jpg, .jpeg or .png files found in ${positionals.join(', ')}`);
+
+  const synthetic = values.weights === undefined;
+  const weights = synthetic ? createSyntheticWeights({ variant: preset.variant, seed: 0 }) : readInputFile(values.weights!, 'weights');
+  const net = await EfficientNet.create({ model: preset.name, weights });
+  const walked = positionals.some((p) => statSync(p).isDirectory());
+  const progress = walked ? new ProgressBar(files.length, 'classifying') : null;
+  const results: { file: string; top: Prediction[] }[] = [];
+  for (let start = 0; start < files.length; start += batchSize) {
+    const batch = files.slice(start, start + batchSize);
+    const images = batch.map((file) => readInputFile(file, 'image'));
+    let predictions: Prediction[][];
+    try {
+      predictions = await net.classify(images, { topk });
+    } catch (error) {
+      // Name the file: a batch error alone would not say which photo is broken.
+      for (const [i, image] of images.entries()) {
+        try {
+          await net.classify(image, { topk: 1 });
+        } catch (inner) {
+          (inner as Error).message = `${batch[i]}: ${(inner as Error).message}`;
+          throw inner;
+        }
+      }
+      throw error;
+    }
+    batch.forEach((file, i) => results.push({ file, top: predictions[i] }));
+    progress?.advance(batch.length);
+  }
+  net.dispose();
+
+  if (values.json) {
+    out(JSON.stringify(results.map((r) => ({ ...r, model: preset.name, syntheticWeights: synthetic })), null, 2));
+    return;
+  }
+  if (synthetic) out(`!! ${SYNTHETIC_NOTE}`);
+  for (const r of results) {
+    out(`${r.file}  (${preset.name}${synthetic ? ', synthetic weights' : ''})`);
+    for (const p of r.top) out(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${String(p.index).padStart(4)}  ${p.label}`);
+  }
+  if (synthetic) out(`!! ${SYNTHETIC_NOTE}`);
+}
