@@ -1,6 +1,10 @@
 #!/usr/bin/python3
 """Makes the preprocessing goldens in test/fixtures/preprocess/ with Pillow, as timm evaluates.
 
+Two kinds: crops of the example photos through timm's eval transform (below), and plain resizes
+of small seeded noise images at awkward sizes (1-pixel sides, enlarging, shrinking, a size kept on
+one axis, which Pillow skips), where full-range edges make bicubic overshoot the 0-255 range.
+
 timm's eval transform on a PIL image is: torchvision Resize (shorter side to floor(size / crop_pct),
 or both sides in 'squash' mode) -> CenterCrop(size) -> ToTensor -> Normalize. Resize on a PIL image
 is one call to Image.resize; everything after it is exact arithmetic on the 8-bit crop. So each
@@ -50,6 +54,15 @@ CASES = [
     ('panda.jpg', 'bilinear-224-full'),
 ]
 
+# (width, height) of a noise image -> resizes of it: (out width, out height, filter).
+SYNTHETIC = {
+    (1, 1): [(5, 3, 'bicubic')],
+    (1, 7): [(3, 2, 'bilinear'), (4, 20, 'bicubic')],
+    (17, 5): [(33, 9, 'bicubic'), (3, 2, 'bicubic')],
+    (97, 13): [(31, 40, 'bilinear'), (96, 13, 'bicubic')],
+    (40, 40): [(40, 17, 'bicubic'), (7, 7, 'bilinear')],
+}
+
 FILTERS = {'bicubic': Image.BICUBIC, 'bilinear': Image.BILINEAR}
 
 
@@ -66,6 +79,31 @@ def resized_size(width, height, recipe):
 def crop_offsets(width, height, size):
     """torchvision CenterCrop: int(round(...)) of the half difference; round() is banker's rounding."""
     return int(round((height - size) / 2.0)), int(round((width - size) / 2.0))
+
+
+def noise_image(width, height, rng):
+    """Uniform noise with every third row and some columns forced to 255 or 0: hard edges."""
+    pixels = rng.integers(0, 256, (height, width, 3), dtype=np.uint8)
+    pixels[::3, ::2] = 255
+    pixels[1::5, ::3] = 0
+    return Image.fromarray(pixels, 'RGB')
+
+
+def synthetic_resizes():
+    rng = np.random.default_rng(2024)
+    resizes = []
+    for (width, height), outputs in SYNTHETIC.items():
+        source = f"noise-{width}x{height}.png"
+        image = noise_image(width, height, rng)
+        image.save(OUT / source, optimize=True)
+        for out_width, out_height, interpolation in outputs:
+            golden = f"noise-{width}x{height}.{interpolation}-{out_width}x{out_height}.png"
+            image.resize((out_width, out_height), FILTERS[interpolation]).save(OUT / golden, optimize=True)
+            resizes.append({
+                'source': source, 'width': width, 'height': height,
+                'outWidth': out_width, 'outHeight': out_height, 'interpolation': interpolation, 'golden': golden,
+            })
+    return resizes
 
 
 def main():
@@ -100,6 +138,7 @@ def main():
         'libjpeg': features.version('jpg'),
         'libjpegTurbo': features.check_feature('libjpeg_turbo'),
         'cases': cases,
+        'resizes': synthetic_resizes(),
     }
     (OUT / 'manifest.json').write_text(json.dumps(manifest, indent=2) + '\n')
 

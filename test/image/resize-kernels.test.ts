@@ -7,7 +7,8 @@ import {
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32 } from '../support/random.js';
 import { expectSameBits } from '../support/tolerance.js';
-import { expectSameBytes, randomImage } from './support.js';
+import { decodeImage } from '../../src/image/decode.js';
+import { expectSameBytes, FIXTURES, goldenResizes, randomImage, readRepoFile } from './support.js';
 
 // Everything here is integer arithmetic on weights computed in float64 by the same operations,
 // or float32 normalisation by the same three roundings: the core must equal its twin bit for bit.
@@ -156,6 +157,18 @@ describe('resample_horizontal_rgb8 and resample_vertical_rgb8', () => {
       const image = randomImage(23, 11, 5);
       expectSameBytes(coreResize(image.data, 23, 11, 23, 11, filter), image.data, 'core');
       expectSameBytes(resizeRgb8(image.data, 23, 11, 23, 11, filter), image.data, 'twin');
+    });
+  }
+});
+
+describe('against Pillow on noise images at awkward sizes', () => {
+  for (const r of goldenResizes()) {
+    it(`${r.width}x${r.height} -> ${r.outWidth}x${r.outHeight} ${r.interpolation}: core and twin give Pillow's bytes`, async () => {
+      core.reset();
+      const source = await decodeImage(readRepoFile(`${FIXTURES}${r.source}`));
+      const golden = await decodeImage(readRepoFile(`${FIXTURES}${r.golden}`));
+      expectSameBytes(coreResize(source.data, r.width, r.height, r.outWidth, r.outHeight, r.interpolation), golden.data, 'core');
+      expectSameBytes(resizeRgb8(source.data, r.width, r.height, r.outWidth, r.outHeight, r.interpolation), golden.data, 'twin');
     });
   }
 });

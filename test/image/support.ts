@@ -1,6 +1,7 @@
 /**
- * Shared helpers for the image tests: byte comparisons that name the worst pixel, seeded random
- * images, and the Pillow goldens made by scripts/make-preprocess-fixtures.py.
+ * Shared helpers for the image tests: byte comparisons, seeded random images, the Pillow goldens
+ * made by scripts/make-preprocess-fixtures.py, and JPEGs made here (mozjpeg's encoder) with an
+ * EXIF orientation spliced in.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -66,10 +67,26 @@ export interface GoldenCase {
 
 export const FIXTURES = 'test/fixtures/preprocess/';
 
-export function goldenCases(): GoldenCase[] {
-  const manifest = JSON.parse(new TextDecoder().decode(readRepoFile(`${FIXTURES}manifest.json`))) as { cases: GoldenCase[] };
-  return manifest.cases;
+/** One plain Pillow resize of a small noise image (see the generator's SYNTHETIC table). */
+export interface GoldenResize {
+  readonly source: string;
+  readonly width: number;
+  readonly height: number;
+  readonly outWidth: number;
+  readonly outHeight: number;
+  readonly interpolation: 'bicubic' | 'bilinear';
+  readonly golden: string;
 }
+
+interface Manifest {
+  readonly cases: GoldenCase[];
+  readonly resizes: GoldenResize[];
+}
+
+const manifest = (): Manifest => JSON.parse(new TextDecoder().decode(readRepoFile(`${FIXTURES}manifest.json`))) as Manifest;
+
+export const goldenCases = (): GoldenCase[] => manifest().cases;
+export const goldenResizes = (): GoldenResize[] => manifest().resizes;
 
 let jpegEncoder: Promise<(image: ImageData, options: { quality: number }) => Promise<ArrayBuffer>> | undefined;
 
