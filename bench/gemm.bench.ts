@@ -3,11 +3,8 @@
  * f32x4 mul+add ceiling as measured by simd_peak_probe. Single thread; medians of tinybench
  * samples (a shared machine moves them by 10-20%, so the probe runs first and last).
  *
- * Run from the package root (no TypeScript runner is installed, so compile this file and its
- * imports into the git-ignored tmp/ first, where node_modules still resolves):
- *   npx asc assembly/index.ts --target release
- *   npx tsc bench/gemm.bench.ts --outDir tmp/gemm-bench --module nodenext --target es2022 --skipLibCheck
- *   node tmp/gemm-bench/bench/gemm.bench.js [path/to/efficientnet.wasm] [--swish]
+ *   npm run bench                                        (all benches, this one included)
+ *   node dist-bench/bench/gemm.bench.js [path/to/efficientnet.wasm] [--swish]   (after it, alone)
  */
 import { resolve } from 'node:path';
 import { Bench } from 'tinybench';

@@ -1,7 +1,7 @@
 /**
  * What a backend hands back from one run of a program.
  */
-import type { Checkpoint, Program } from '../plan/program.js';
+import type { Checkpoint, Program, Step } from '../plan/program.js';
 
 export interface ProgramOutputs {
   /** `[n, classes]` */
@@ -20,6 +20,8 @@ export interface RunOptions {
    * output: NHWC `[n, h, w, c]` for feature maps, `[n, c]` for vectors.
    */
   readonly onCheckpoint?: (checkpoint: Checkpoint, data: Float32Array, shape: readonly number[]) => void;
+  /** Called after each kernel call with its wall-clock time; timing is only taken when this is given. */
+  readonly onStepTime?: (step: Step, milliseconds: number) => void;
 }
 
 /** The common face of the two backends. */

@@ -96,7 +96,9 @@ export class ReferenceExecutor implements Engine {
   run(program: Program, input: Float32Array, options: RunOptions): ProgramOutputs {
     const buffers = new Map<string, Float32Array>([[program.input, input.slice()]]);
     program.steps.forEach((step, index) => {
+      const start = performance.now();
       this.execute(step, buffers);
+      options.onStepTime?.(step, performance.now() - start);
       for (const c of program.checkpoints) {
         if (c.afterStep === index && options.onCheckpoint) {
           options.onCheckpoint(c, buffers.get(c.buffer)!.slice(), program.buffers.get(c.buffer)!.shape);

@@ -56,8 +56,15 @@ export class WasmEngine implements Engine {
     new Float32Array(kernels.memory.buffer, prepared.offsets.get(program.input)!, input.length).set(input);
     const checkpoints = options.onCheckpoint ? program.checkpoints : [];
     let next = 0;
+    const timed = options.onStepTime;
     prepared.calls.forEach((call, index) => {
-      call();
+      if (timed) {
+        const start = performance.now();
+        call();
+        timed(program.steps[index], performance.now() - start);
+      } else {
+        call();
+      }
       while (next < checkpoints.length && checkpoints[next].afterStep === index) {
         const c = checkpoints[next++];
         options.onCheckpoint!(c, copy(c.buffer), program.buffers.get(c.buffer)!.shape);
