@@ -10,15 +10,19 @@ import { initWeightsCommand, initWeightsUsage } from './commands/init-weights.js
 import { runCommand, runUsage } from './commands/run.js';
 import { benchCommand, benchUsage } from './commands/bench.js';
 import { classifyCommand, classifyUsage } from './commands/classify.js';
+import { preprocessCommand, preprocessUsage } from './commands/preprocess.js';
+import { demoCommand, demoUsage } from './commands/demo.js';
 
 type Command = (argv: string[], out: (line: string) => void) => void | Promise<void>;
 
 const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
   classify: { run: classifyCommand, usage: classifyUsage, summary: 'top-k ImageNet classes of photos (files or directories)' },
+  preprocess: { run: preprocessCommand, usage: preprocessUsage, summary: 'an image through a checkpoint\'s eval transform to an NCHW .npy' },
   summary: { run: summaryCommand, usage: summaryUsage, summary: 'the network layer by layer: shapes, parameters, multiply-adds, memory' },
   'init-weights': { run: initWeightsCommand, usage: initWeightsUsage, summary: 'write deterministic synthetic weights with timm tensor names' },
   run: { run: runCommand, usage: runUsage, summary: 'run the network on a .npy tensor and write logits and features' },
   bench: { run: benchCommand, usage: benchUsage, summary: 'median end-to-end latency on synthetic weights' },
+  demo: { run: demoCommand, usage: demoUsage, summary: 'serve the browser demo page on this machine' },
 };
 
 function help(): string {

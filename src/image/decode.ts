@@ -310,10 +310,12 @@ export async function decodeImage(input: Uint8Array | ArrayBuffer | PixelData, o
 let bundled: Promise<ImageCodecs> | undefined;
 
 function bundledCodecs(): Promise<ImageCodecs> {
-  bundled ??= loadBundledCodecs();
-  bundled.catch(() => {
-    bundled = undefined;
-  });
+  if (bundled === undefined) {
+    bundled = loadBundledCodecs();
+    bundled.catch(() => {
+      bundled = undefined; // let a later call try again
+    });
+  }
   return bundled;
 }
 
@@ -364,7 +366,12 @@ async function loadBundledCodecs(): Promise<ImageCodecs> {
   };
 }
 
-/** The codecs take an ArrayBuffer; a view may cover part of a larger (or shared) buffer. */
+/**
+ * The codecs take a whole ArrayBuffer, and a view may cover part of a larger one (a Node Buffer
+ * usually lies in a shared pool, and its slice() is a view too), so copy into a fresh buffer.
+ */
 function copyToArrayBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
+  const copy = new Uint8Array(bytes.length);
+  copy.set(bytes);
+  return copy.buffer;
 }

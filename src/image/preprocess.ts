@@ -144,6 +144,8 @@ class WasmPreprocessor implements Preprocessor {
     const firstRow = rowBounds[0];
     const endRow = rowBounds[(size - 1) * 2] + rowBounds[(size - 1) * 2 + 1];
 
+    // Both passes always run: Pillow skips a pass whose size is unchanged, but at scale 1 every
+    // window is a single weight of exactly 1.0, so the pass copies (resize-kernels.test.ts checks).
     const horizontal = this.arena.alloc((endRow - firstRow) * size * 3); // [endRow - firstRow, size, 3] u8
     k.resample_horizontal_rgb8(source + firstRow * width * 3, endRow - firstRow, width, size, columns.taps, columns.bounds, columns.weights, horizontal);
     const crop = this.arena.alloc(size * size * 3); // [size, size, 3] u8

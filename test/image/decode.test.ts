@@ -18,11 +18,15 @@ describe('decoding the example photos', () => {
     });
   }
 
-  it('accepts an ArrayBuffer as well as a Uint8Array', async () => {
-    const bytes = readRepoFile('data/images/panda.jpg');
-    const fromView = await decodeImage(bytes);
-    const fromBuffer = await decodeImage(bytes.slice().buffer);
-    expectSameBytes(fromBuffer.data, fromView.data, 'ArrayBuffer input');
+  it('accepts an ArrayBuffer, and a Node Buffer lying inside a larger pool, as well as a Uint8Array', async () => {
+    for (const file of ['data/images/panda.jpg', 'data/images/chelsea.png']) {
+      const bytes = readRepoFile(file);
+      const fromView = await decodeImage(bytes);
+      expectSameBytes((await decodeImage(bytes.slice().buffer)).data, fromView.data, `${file} from an ArrayBuffer`);
+      const pool = Buffer.alloc(bytes.length + 100, 0x2f);
+      pool.set(bytes, 50);
+      expectSameBytes((await decodeImage(pool.subarray(50, 50 + bytes.length))).data, fromView.data, `${file} from a Buffer view`);
+    }
   });
 });
 
