@@ -14,6 +14,9 @@ import type { BlockSpec, NetworkSpec } from '../../src/arch/network.js';
 import { InputShapeError, WeightsMismatchError } from '../../src/errors.js';
 import { readTensorAsFloat32, type SafetensorsFile } from '../../src/weights/safetensors.js';
 
+// Production mode only mutes tfjs's console advice to install the native tfjs-node backend.
+tf.env().set('PROD', true);
+
 /**
  * `same`: TensorFlow SAME (timm `tf_efficientnet_*`). `symmetric`: `k/2` on each side (timm
  * `efficientnet_*`). Declared here rather than imported so this module depends on no project rule.
