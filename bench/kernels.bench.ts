@@ -45,7 +45,7 @@ const macs = new Map<string, number>();
 for (let run = 0; run < RUNS; run++) {
   const times = new Map<string, number>();
   await net.forward(input, shape, {
-    onStepTime: (step, ms) => {
+    onStep: ({ step, milliseconds: ms }) => {
       times.set(family(step), (times.get(family(step)) ?? 0) + ms);
       if (run === 0) macs.set(family(step), (macs.get(family(step)) ?? 0) + stepMultiplyAdds(step));
     },

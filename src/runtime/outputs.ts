@@ -20,8 +20,19 @@ export interface RunOptions {
    * output: NHWC `[n, h, w, c]` for feature maps, `[n, c]` for vectors.
    */
   readonly onCheckpoint?: (checkpoint: Checkpoint, data: Float32Array, shape: readonly number[]) => void;
-  /** Called after each kernel call with its wall-clock time; timing is only taken when this is given. */
-  readonly onStepTime?: (step: Step, milliseconds: number) => void;
+  /**
+   * Called after each kernel call with its wall-clock time; timing is only taken when this is given.
+   * `output()` copies the buffer the call wrote (its first output), in the buffer's layout.
+   */
+  readonly onStep?: (event: StepEvent) => void;
+}
+
+export interface StepEvent {
+  readonly step: Step;
+  readonly milliseconds: number;
+  /** Shape of the written buffer: NHWC `[n, h, w, c]`, `[n, c]`, or NCHW for layout copies. */
+  readonly shape: readonly number[];
+  readonly output: () => Float32Array;
 }
 
 /** The common face of the two backends. */

@@ -98,7 +98,9 @@ export class ReferenceExecutor implements Engine {
     program.steps.forEach((step, index) => {
       const start = performance.now();
       this.execute(step, buffers);
-      options.onStepTime?.(step, performance.now() - start);
+      const milliseconds = performance.now() - start;
+      const written = step.writes[0];
+      options.onStep?.({ step, milliseconds, shape: program.buffers.get(written)!.shape, output: () => buffers.get(written)!.slice() });
       for (const c of program.checkpoints) {
         if (c.afterStep === index && options.onCheckpoint) {
           options.onCheckpoint(c, buffers.get(c.buffer)!.slice(), program.buffers.get(c.buffer)!.shape);

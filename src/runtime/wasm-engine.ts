@@ -56,12 +56,15 @@ export class WasmEngine implements Engine {
     new Float32Array(kernels.memory.buffer, prepared.offsets.get(program.input)!, input.length).set(input);
     const checkpoints = options.onCheckpoint ? program.checkpoints : [];
     let next = 0;
-    const timed = options.onStepTime;
+    const onStep = options.onStep;
     prepared.calls.forEach((call, index) => {
-      if (timed) {
+      if (onStep) {
         const start = performance.now();
         call();
-        timed(program.steps[index], performance.now() - start);
+        const milliseconds = performance.now() - start;
+        const step = program.steps[index];
+        const written = step.writes[0];
+        onStep({ step, milliseconds, shape: program.buffers.get(written)!.shape, output: () => copy(written) });
       } else {
         call();
       }

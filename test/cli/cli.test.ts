@@ -75,6 +75,29 @@ describe('efficientnet init-weights and run', () => {
     expect(stage2.shape).toEqual([2, 24, 12, 10]); // NCHW like a PyTorch forward hook
   });
 
+  it('traces every kernel call with its timm module, output statistics and time', () => {
+    const inputPath = join(workdir, 'trace.npy');
+    writeFileSync(inputPath, encodeNpy(randomFloats(mulberry32(2), 3 * 32 * 32, 1), [1, 3, 32, 32]));
+    const result = runCli(['run', '--variant', 'b0', '--weights', weightsPath, '--input', inputPath, '--logits', join(workdir, 'trace-logits.npy'), '--trace']);
+    expect(result.status).toBe(0);
+    const lines = result.stdout.split('\n');
+    const row = (module: string, kind: string) => lines.find((l) => l.startsWith(`${module} `) && l.includes(` ${kind} `));
+    expect(row('conv_stem', 'conv2d')).toMatch(/1x16x16x32/);
+    expect(row('blocks.6.0.conv_pwl', 'pointwise')).toMatch(/1x1x1x320/);
+    expect(row('classifier', 'pointwise')).toMatch(/1x1000\s+-?[\d.e-]+\s+-?[\d.e-]+/);
+    expect(result.stdout).toMatch(/total [\d.]+ ms in \d+ kernel calls/);
+  });
+
+  it('benchmarks a variant and reports the median as JSON', () => {
+    const result = runCli(['bench', '--variant', 'b0', '--resolution', '64', '--runs', '3', '--json']);
+    expect(result.status).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report.medianMs).toBeGreaterThan(0);
+    expect(report.medianMs).toBeGreaterThanOrEqual(report.minMs);
+    expect(report.medianMs).toBeLessThanOrEqual(report.maxMs);
+    expect(report).toMatchObject({ variant: 'b0', resolution: 64, batch: 1, runs: 3 });
+  });
+
   it('refuses a wrong .npy or missing weights with exit code 2', () => {
     const bad = join(workdir, 'bad.npy');
     writeFileSync(bad, encodeNpy(new Float32Array(4 * 8 * 8), [1, 4, 8, 8]));

@@ -9,11 +9,12 @@ import { isVariantName } from '../../arch/variants.js';
 import { InputShapeError } from '../../errors.js';
 import { parseNpy, encodeNpy } from '../npy.js';
 import { readInputFile, writeOutputFile } from '../files.js';
+import { formatTrace, traceRow, type TraceRow } from '../trace.js';
 import { numberOption, parseOptions, requireOption, UsageError } from '../args.js';
 
 export const runUsage =
   'efficientnet run (--variant V | --model M) --weights FILE [--padding same|symmetric] [--bn-eps E] ' +
-  '--input x.npy --logits out.npy [--features f.npy] [--dump DIR] [--backend wasm|reference]';
+  '--input x.npy --logits out.npy [--features f.npy] [--dump DIR] [--trace] [--backend wasm|reference]';
 
 /** NHWC `[n, h, w, c]` to PyTorch's NCHW, so dumps compare directly with forward hooks. */
 function toNchw(data: Float32Array, shape: readonly number[]): { data: Float32Array; shape: number[] } {
@@ -39,6 +40,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     features: { type: 'string' },
     dump: { type: 'string' },
     backend: { type: 'string' },
+    trace: { type: 'boolean', default: false },
   });
   if ((values.variant === undefined) === (values.model === undefined)) throw new UsageError('give exactly one of --variant or --model');
   if (values.variant !== undefined && !isVariantName(values.variant)) throw new UsageError(`unknown variant "${values.variant}": expected b0 … b8 or l2`);
@@ -58,12 +60,15 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     backend: (values.backend ?? 'wasm') as Backend,
   });
   const dumpDir = values.dump;
+  const trace: TraceRow[] = [];
   const result = await net.forward(input.data, input.shape, {
+    onStep: values.trace ? (event) => trace.push(traceRow(event)) : undefined,
     onCheckpoint: dumpDir === undefined ? undefined : (checkpoint, data, shape) => {
       const nchw = toNchw(data, shape);
       writeOutputFile(join(dumpDir, `${checkpoint.module}.npy`), encodeNpy(nchw.data, nchw.shape));
     },
   });
+  if (values.trace) for (const line of formatTrace(trace)) out(line);
   const n = input.shape[0];
   writeOutputFile(logitsPath, encodeNpy(result.logits, [n, net.numClasses]));
   if (values.features !== undefined) writeOutputFile(values.features, encodeNpy(result.features, [n, net.featureChannels]));
