@@ -3,6 +3,7 @@
  * and medians of the pooled samples (a shared machine varies 10-20% between runs).
  */
 import { Bench } from 'tinybench';
+import { median } from '../src/cli/median.js';
 
 export interface Contender {
   readonly name: string;
@@ -15,11 +16,7 @@ export interface Measurement {
   readonly samples: number;
 }
 
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
+export { median };
 
 /** Runs `rounds` tinybench passes over all contenders, alternating their order, and pools the samples. */
 export async function interleave(contenders: readonly Contender[], rounds: number, iterationsPerRound: number): Promise<Measurement[]> {

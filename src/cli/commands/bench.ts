@@ -7,14 +7,9 @@ import { VARIANTS, isVariantName } from '../../arch/variants.js';
 import { summarizeNetwork } from '../../arch/summary.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
+import { median } from '../median.js';
 
 export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T] [--runs N] [--json]';
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 export async function benchCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, {
