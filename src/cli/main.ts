@@ -10,8 +10,10 @@ import { initWeightsCommand, initWeightsUsage } from './commands/init-weights.js
 import { runCommand, runUsage } from './commands/run.js';
 import { benchCommand, benchUsage } from './commands/bench.js';
 import { classifyCommand, classifyUsage } from './commands/classify.js';
+import { exportOnnxCommand, exportOnnxUsage } from './commands/export-onnx.js';
 import { preprocessCommand, preprocessUsage } from './commands/preprocess.js';
 import { demoCommand, demoUsage } from './commands/demo.js';
+import { diagramCommand, diagramUsage } from './commands/diagram.js';
 
 type Command = (argv: string[], out: (line: string) => void) => void | Promise<void>;
 
@@ -22,7 +24,9 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   'init-weights': { run: initWeightsCommand, usage: initWeightsUsage, summary: 'write deterministic synthetic weights with timm tensor names' },
   run: { run: runCommand, usage: runUsage, summary: 'run the network on a .npy tensor and write logits and features' },
   bench: { run: benchCommand, usage: benchUsage, summary: 'median end-to-end latency on synthetic weights' },
+  'export-onnx': { run: exportOnnxCommand, usage: exportOnnxUsage, summary: 'write the network and its weights as an ONNX model (BN folded)' },
   demo: { run: demoCommand, usage: demoUsage, summary: 'serve the browser demo page on this machine' },
+  diagram: { run: diagramCommand, usage: diagramUsage, summary: 'draw the compound scaling of the family, or one network, as SVG' },
 };
 
 function help(): string {

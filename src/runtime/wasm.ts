@@ -16,16 +16,42 @@ const defaultWasmUrl = (): URL => new URL('../../build/efficientnet.wasm', impor
 
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
+const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+
+/**
+ * A URL, or a plain path: a file path in Node; elsewhere a URL relative to the page (or worker)
+ * script, as `fetch` would read it.
+ */
+function locate(source: URL | string): URL | string {
+  if (source instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(source)) return new URL(source);
+  if (isNode()) return source;
+  const base = (globalThis as { location?: { href: string } }).location?.href;
+  if (base === undefined) throw new ConfigError(`cannot locate the WebAssembly core "${source}": give a full URL`);
+  return new URL(source, base);
+}
+
+const reason = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
+
 async function readBytes(source: URL | string): Promise<Uint8Array<ArrayBuffer>> {
-  const url = typeof source === 'string' && !/^[a-z][a-z0-9+.-]*:/i.test(source) ? null : new URL(source);
-  if (url === null || url.protocol === 'file:') {
-    // Node: read the file directly; `fetch` does not accept file: URLs there.
+  const where = locate(source);
+  if (typeof where === 'string' || where.protocol === 'file:') {
+    // Node: read the file directly; `fetch` does not accept file: URLs there. Imported only here,
+    // so browsers never load a Node built-in.
     const { readFile } = await import('node:fs/promises');
-    return new Uint8Array(await readFile(url ?? (source as string)));
+    try {
+      return new Uint8Array(await readFile(where));
+    } catch (error) {
+      throw new ConfigError(`could not read the WebAssembly core from ${where.toString()}: ${reason(error)}`);
+    }
   }
-  const response = await fetch(url);
+  let response: Response;
+  try {
+    response = await fetch(where);
+  } catch (error) {
+    throw new ConfigError(`could not fetch the WebAssembly core from ${where.href}: ${reason(error)}`);
+  }
   if (!response.ok) {
-    throw new ConfigError(`could not fetch the WebAssembly core from ${url.href}: HTTP ${response.status}`);
+    throw new ConfigError(`could not fetch the WebAssembly core from ${where.href}: HTTP ${response.status}`);
   }
   return new Uint8Array(await response.arrayBuffer());
 }

@@ -77,7 +77,14 @@ const MAX_QUOTED_CHARS = 120;
 
 /** JSON text of a header value or name for a message: escaped (so it stays one line) and cut short. */
 function quote(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'nothing';
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? 'nothing';
+  } catch {
+    // JSON.parse reads arrays nested 200,000 deep, but JSON.stringify recurses and overflows the
+    // stack on them (a RangeError, found by fuzzing); such a value is described, not quoted.
+    text = 'a value nested too deeply to quote';
+  }
   return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
 }
 
