@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { NetworkSpec } from '../../src/arch/network.js';
 import type { PaddingMode } from '../../src/arch/padding.js';
 import type { SafetensorsFile } from '../../src/weights/safetensors.js';
-import { foldLayer } from './fold.js';
+import { foldLayer } from '../../src/onnx/fold.js';
 
 export interface TfjsWasmModel {
   /** NCHW float32 `[n, 3, h, w]` in, logits `[n, classes]` out. */
