@@ -40,7 +40,7 @@ const range = (values: readonly number[]): string => {
 };
 
 /** `MBConv6` for an expansion ratio of 6; `MBConv1` is the depthwise-separable block. */
-export const blockTypeName = (block: BlockSpec): string => `MBConv${block.expandRatio}`;
+const blockTypeName = (block: BlockSpec): string => `MBConv${block.expandRatio}`;
 
 function stageColumn(blocks: readonly BlockSpec[], side: number): Column {
   const first = blocks[0];

@@ -69,7 +69,7 @@ export interface SvgDocument {
   readonly body: readonly SvgElement[];
 }
 
-export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif';
+const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif';
 
 /** A standalone SVG file: XML declaration, accessible name and description, white background. */
 export function svgDocument({ id, width, height, title, description, body }: SvgDocument): string {

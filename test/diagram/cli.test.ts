@@ -57,5 +57,3 @@ describe('efficientnet diagram', () => {
     });
   }
 });
-  }
-});
