@@ -1,6 +1,8 @@
-// The demo page: pick a model, pick a photo, see the top 5, the latency and the feature-map sizes.
+// The demo page: pick a model, pick a photo, see the top 5, the latency, the feature-map sizes and,
+// on request, the network's insides.
 // Plain ES module over the library's compiled dist/; `efficientnet demo` serves both.
 import * as efficientnet from '../dist/index.js';
+import { createInsideView } from './inside.js';
 
 const { EfficientNet, PRESETS, VARIANT_NAMES, createSyntheticWeights, parseSafetensors } = efficientnet;
 
@@ -26,6 +28,8 @@ let weightsFile = null;
 let photo = null;
 /** Counts runs, so a slow run finishing after a newer one does not overwrite its results. */
 let latestRun = 0;
+/** The "inside the network" view, shown the photo after each classification. */
+const inside = createInsideView();
 
 function setState(state) {
   document.body.dataset.state = state;
@@ -147,6 +151,7 @@ async function classifyPhoto() {
   const run = ++latestRun;
   setState('busy');
   byId('error').hidden = true;
+  inside.clear();
   try {
     const { net, synthetic } = await currentModel();
     const started = performance.now();
@@ -158,6 +163,7 @@ async function classifyPhoto() {
     byId('latency').textContent = `classify: ${milliseconds.toFixed(1)} ms (decode, preprocess, network and softmax)`;
     renderFeatureMaps(maps);
     setState('done');
+    inside.show(net, photo.bytes);
   } catch (error) {
     if (run !== latestRun) return;
     showError(error);
