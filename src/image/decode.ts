@@ -327,9 +327,9 @@ const isNode = (): boolean => typeof process !== 'undefined' && typeof process.v
  * the png crate's errors in wasm-bindgen's throw). That skips the code that would restore the
  * instance's stack pointer and free the decode's buffers, so every failure leaks stack and heap.
  * Measured before this was handled: after 96 failed JPEG decodes (742 failed decodes of a 240 KB
- * PNG) every later decode failed, valid images included, with "memory access out of bounds".
+ * PNG) every later decode failed, valid images included ("memory access out of bounds" and the like).
  * So an instance that failed once is dropped, and the next decode gets a fresh instance of the
- * already compiled module; that costs about a millisecond, and only after a failure.
+ * already compiled module (measured: 4 ms for mozjpeg, 0.2 ms for png), paid only after a failure.
  */
 
 /** Node: fetch cannot read files, so the codec `.wasm` is read from node_modules and compiled here. */

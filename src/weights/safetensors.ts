@@ -81,8 +81,8 @@ function quote(value: unknown): string {
   try {
     text = JSON.stringify(value) ?? 'nothing';
   } catch {
-    // JSON.parse reads arrays nested 200,000 deep, but JSON.stringify recurses and overflows the
-    // stack on them (a RangeError, found by fuzzing); such a value is described, not quoted.
+    // JSON.parse reads arrays nested far deeper than JSON.stringify can write them: that recurses
+    // and overflows the stack near 5,000 levels (a RangeError, found by fuzzing). Describe such a value.
     text = 'a value nested too deeply to quote';
   }
   return text.length > MAX_QUOTED_CHARS ? `${text.slice(0, MAX_QUOTED_CHARS)}…` : text;
@@ -140,7 +140,10 @@ function decodeHeaderJson(headerBytes: Uint8Array): Record<string, unknown> {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    // The engine's message quotes the header text around the fault, line breaks included (found by
+    // fuzzing); escape control characters so the error stays on one line.
+    const reason = (error instanceof Error ? error.message : String(error))
+      .replace(/[\u0000-\u001f\u2028\u2029]/g, (c) => JSON.stringify(c).slice(1, -1));
     throw new WeightsFormatError(`safetensors header is not valid JSON: ${reason}`);
   }
   if (!isPlainObject(parsed)) {
