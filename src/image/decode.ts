@@ -289,7 +289,7 @@ export async function decodeImage(input: Uint8Array | ArrayBuffer | PixelData, o
   if (header.width * header.height > maxPixels) {
     throw new ResourceLimitError(
       `${name} declares ${header.width}x${header.height} = ${header.width * header.height} pixels, above the limit of ` +
-      `${maxPixels}; raise maxPixels if the image is trusted`,
+      `${maxPixels}; if the image is trusted, raise the limit (the maxPixels option, or --max-pixels on the command line)`,
     );
   }
   if (!header.complete) throw new ImageDecodeError(`${name} is truncated: its ${bytes.length} bytes end before the end-of-image marker`);
