@@ -4,13 +4,12 @@
  */
 import { join } from 'node:path';
 import { EfficientNet, type Backend } from '../../efficientnet.js';
-import { parsePaddingMode } from '../../arch/padding.js';
-import { isVariantName } from '../../arch/variants.js';
 import { InputShapeError } from '../../errors.js';
 import { parseNpy, encodeNpy } from '../npy.js';
 import { readInputFile, writeOutputFile } from '../files.js';
 import { formatTrace, traceRow, type TraceRow } from '../trace.js';
-import { numberOption, parseOptions, requireOption, UsageError } from '../args.js';
+import { parseOptions, requireOption } from '../args.js';
+import { MODEL_OPTIONS, modelChoice } from '../model-options.js';
 
 export const runUsage =
   'efficientnet run (--variant V | --model M) --weights FILE [--padding same|symmetric] [--bn-eps E] ' +
@@ -30,11 +29,7 @@ function toNchw(data: Float32Array, shape: readonly number[]): { data: Float32Ar
 
 export async function runCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, {
-    variant: { type: 'string' },
-    model: { type: 'string' },
-    weights: { type: 'string' },
-    padding: { type: 'string' },
-    'bn-eps': { type: 'string' },
+    ...MODEL_OPTIONS,
     input: { type: 'string' },
     logits: { type: 'string' },
     features: { type: 'string' },
@@ -42,8 +37,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     backend: { type: 'string' },
     trace: { type: 'boolean', default: false },
   });
-  if ((values.variant === undefined) === (values.model === undefined)) throw new UsageError('give exactly one of --variant or --model');
-  if (values.variant !== undefined && !isVariantName(values.variant)) throw new UsageError(`unknown variant "${values.variant}": expected b0 … b8 or l2`);
+  const choice = modelChoice(values);
   const weightsPath = requireOption(values.weights, '--weights');
   const inputPath = requireOption(values.input, '--input');
   const logitsPath = requireOption(values.logits, '--logits');
@@ -52,11 +46,8 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     throw new InputShapeError(`${inputPath}: expected shape [n, 3, height, width] (NCHW), got [${input.shape.join(', ')}]`);
   }
   const net = await EfficientNet.create({
-    variant: values.variant as 'b0' | undefined,
-    model: values.model,
+    ...choice,
     weights: readInputFile(weightsPath, 'weights'),
-    padding: values.padding === undefined ? undefined : parsePaddingMode(values.padding),
-    bnEps: numberOption(values['bn-eps'], '--bn-eps'),
     backend: (values.backend ?? 'wasm') as Backend,
   });
   const dumpDir = values.dump;
