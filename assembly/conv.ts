@@ -1,15 +1,23 @@
 // Dense k x k convolution over NHWC (the stem: 3 input channels, stride 2), vectorised over output
 // channels. Weights are packed [kh, kw, cin, coutPadded] with coutPadded a multiple of 4 and the
 // padding lanes zero, so a tap's weights for 4 (or 16) output channels are one (or four)
-// consecutive vector loads, and each input value is broadcast once per group of 16 outputs.
+// consecutive vector loads.
+//
+// Technique: the output is made one row at a time. Pixels whose window covers every column go in
+// pairs, 16 output channels at a time: for one window row, the (kx, ci) inputs of a pixel are
+// kw * cin consecutive floats and so are the matching weight rows, so the pair is a small GEMM
+// (2 pixels x 16 channels, 8 accumulators, each input broadcast once and each weight vector
+// loaded once for both pixels) with no per-tap bookkeeping. The remaining pixels (the edges, an
+// odd one out) and channels (past the last multiple of 16) go one pixel at a time, clipping the
+// window to the image. Then swish runs over the whole finished row, four vectors at a time.
 //
 // Determinism: every output element has one accumulator that starts at its bias and adds
 // input * weight over (ky, kx, ci) in that order, skipping taps that fall in the zero padding.
-// The 16-wide tiles, the 4-wide tiles and the partial last tile all do exactly this per lane, and
-// swish is the same operations wherever it is applied, so an element's bits depend only on its
-// position and its channel's weights, never on cout or the batch size.
+// The pair tile, the 16-wide and 4-wide single-pixel tiles and the partial last block all do
+// exactly this per lane, and swish is the same operations wherever it is applied, so an element's
+// bits depend only on its position and its channel's weights, never on cout or the batch size.
 import { ACTIVATION_SWISH } from './constants';
-import { swish_f32x4, swish_vectors_in_place } from './math';
+import { swish_in_place } from './math';
 
 function paddedChannels(channels: i32): i32 {
   return (channels + 3) & ~3;
@@ -52,6 +60,115 @@ function storeLanes(at: usize, vector: v128, lanes: i32): void {
   if (lanes >= 3) v128.store32_lane(at + 8, vector, 2);
 }
 
+// What the routines share about the current call, set once by conv2d. Module globals rather
+// than an object because the core never allocates.
+let inputChannels: i32 = 0;
+let outputChannels: i32 = 0;
+let kernelWidth: i32 = 0;
+let imageWidth: i32 = 0;
+let inputPixelBytes: usize = 0; // cin * 4
+let outputPixelBytes: usize = 0; // cout * 4
+let weightStepBytes: usize = 0; // coutPadded * 4: from one (ky, kx, ci) to the next
+let packedBase: usize = 0; // [kh, kw, cin, coutPadded]
+let biasBase: usize = 0; // [cout]
+
+// @ts-ignore: decorator
+@inline function madd(acc: v128, a: v128, b: v128): v128 {
+  return f32x4.add(acc, f32x4.mul(a, b));
+}
+
+/**
+ * Two output pixels `pairStep` input bytes apart whose windows cover all kw columns, window rows
+ * [kyBegin, kyEnd), output channels [0, cout rounded down to 16), pre-activation. `window` is the
+ * input address of the first pixel's tap (0, 0) (rows outside [kyBegin, kyEnd) are never read).
+ */
+function pixelPair(window: usize, pairStep: usize, kyBegin: i32, kyEnd: i32, out: usize): void {
+  const runLength = kernelWidth * inputChannels; // the (kx, ci) taps of one window row, contiguous
+  const rowBytes = <usize>imageWidth * inputPixelBytes;
+  const step = weightStepBytes;
+  const secondOut = out + outputPixelBytes;
+  for (let co = 0; co + 16 <= outputChannels; co += 16) {
+    const channelBytes = <usize>co << 2;
+    let a0 = v128.load(biasBase + channelBytes), a1 = v128.load(biasBase + channelBytes, 16);
+    let a2 = v128.load(biasBase + channelBytes, 32), a3 = v128.load(biasBase + channelBytes, 48);
+    let b0 = a0, b1 = a1, b2 = a2, b3 = a3;
+    for (let ky = kyBegin; ky < kyEnd; ky++) {
+      let x = window + <usize>ky * rowBytes;
+      const xEnd = x + (<usize>runLength << 2);
+      let weights = packedBase + <usize>(ky * runLength) * step + channelBytes;
+      for (; x < xEnd; x += 4) {
+        const w0 = v128.load(weights), w1 = v128.load(weights, 16), w2 = v128.load(weights, 32), w3 = v128.load(weights, 48);
+        let value = v128.load32_splat(x);
+        a0 = madd(a0, value, w0); a1 = madd(a1, value, w1); a2 = madd(a2, value, w2); a3 = madd(a3, value, w3);
+        value = v128.load32_splat(x + pairStep);
+        b0 = madd(b0, value, w0); b1 = madd(b1, value, w1); b2 = madd(b2, value, w2); b3 = madd(b3, value, w3);
+        weights += step;
+      }
+    }
+    v128.store(out + channelBytes, a0); v128.store(out + channelBytes, a1, 16);
+    v128.store(out + channelBytes, a2, 32); v128.store(out + channelBytes, a3, 48);
+    v128.store(secondOut + channelBytes, b0); v128.store(secondOut + channelBytes, b1, 16);
+    v128.store(secondOut + channelBytes, b2, 32); v128.store(secondOut + channelBytes, b3, 48);
+  }
+}
+
+/**
+ * One output pixel, output channels [firstChannel, cout), taps with ky in [kyBegin, kyEnd) and kx
+ * in [kxBegin, kxEnd), pre-activation. `window` is the (possibly outside) input address of tap
+ * (0, 0); only in-image taps are dereferenced, and wrap-around address arithmetic makes them exact.
+ */
+function singlePixel(window: usize, kyBegin: i32, kyEnd: i32, kxBegin: i32, kxEnd: i32, firstChannel: i32, out: usize): void {
+  const cin = inputChannels;
+  const cout = outputChannels;
+  const rowBytes = <usize>imageWidth * inputPixelBytes;
+  const step = weightStepBytes;
+  let co = firstChannel;
+  for (; co + 16 <= cout; co += 16) {
+    const channelBytes = <usize>co << 2;
+    let acc0 = v128.load(biasBase + channelBytes);
+    let acc1 = v128.load(biasBase + channelBytes, 16);
+    let acc2 = v128.load(biasBase + channelBytes, 32);
+    let acc3 = v128.load(biasBase + channelBytes, 48);
+    for (let ky = kyBegin; ky < kyEnd; ky++) {
+      for (let kx = kxBegin; kx < kxEnd; kx++) {
+        let x = window + <usize>ky * rowBytes + <usize>kx * inputPixelBytes;
+        let weights = packedBase + <usize>((ky * kernelWidth + kx) * cin) * step + channelBytes;
+        for (let ci = 0; ci < cin; ci++) {
+          const value = v128.load32_splat(x);
+          acc0 = madd(acc0, value, v128.load(weights));
+          acc1 = madd(acc1, value, v128.load(weights, 16));
+          acc2 = madd(acc2, value, v128.load(weights, 32));
+          acc3 = madd(acc3, value, v128.load(weights, 48));
+          x += 4;
+          weights += step;
+        }
+      }
+    }
+    v128.store(out + channelBytes, acc0);
+    v128.store(out + channelBytes, acc1, 16);
+    v128.store(out + channelBytes, acc2, 32);
+    v128.store(out + channelBytes, acc3, 48);
+  }
+  for (; co < cout; co += 4) {
+    const channelBytes = <usize>co << 2;
+    const lanes = min(4, cout - co);
+    let acc = loadLanes(biasBase + channelBytes, lanes);
+    for (let ky = kyBegin; ky < kyEnd; ky++) {
+      for (let kx = kxBegin; kx < kxEnd; kx++) {
+        let x = window + <usize>ky * rowBytes + <usize>kx * inputPixelBytes;
+        let weights = packedBase + <usize>((ky * kernelWidth + kx) * cin) * step + channelBytes;
+        for (let ci = 0; ci < cin; ci++) {
+          acc = madd(acc, v128.load32_splat(x), v128.load(weights));
+          x += 4;
+          weights += step;
+        }
+      }
+    }
+    if (lanes < 4) storeLanes(out + channelBytes, acc, lanes);
+    else v128.store(out + channelBytes, acc);
+  }
+}
+
 /**
  * input: [n, h, w, cin]; packedWeights: from conv2d_pack; bias: [cout];
  * output: [n, outH, outW, cout] = activation(conv(input) + bias).
@@ -64,75 +181,47 @@ export function conv2d(
   kh: i32, kw: i32, stride: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
   output: usize, activation: i32,
 ): void {
-  const coutPadded = paddedChannels(cout);
-  const inputPixelBytes = <usize>cin << 2;
-  const weightStepBytes = <usize>coutPadded << 2; // from one (ky, kx, ci) to the next
-  const outputPixelBytes = <usize>cout << 2;
+  inputChannels = cin;
+  outputChannels = cout;
+  kernelWidth = kw;
+  imageWidth = w;
+  inputPixelBytes = <usize>cin << 2;
+  outputPixelBytes = <usize>cout << 2;
+  weightStepBytes = <usize>paddedChannels(cout) << 2;
+  packedBase = packedWeights;
+  biasBase = bias;
+  const rowBytes = <usize>w * inputPixelBytes;
+  const strideBytes = <usize>stride * inputPixelBytes;
+  const pairedChannels = cout & ~15;
+  // Output columns whose window lies inside the image horizontally: ox*stride - padLeft >= 0 and
+  // ox*stride - padLeft + kw <= w.
+  const spanBegin = min(outW, (padLeft + stride - 1) / stride);
+  const spanEnd = max(spanBegin, min(outW, w - kw + padLeft >= 0 ? (w - kw + padLeft) / stride + 1 : 0));
   for (let b = 0; b < n; b++) {
-    const image = input + <usize>b * <usize>(h * w) * inputPixelBytes; // [h, w, cin]
+    const image = input + <usize>b * <usize>h * rowBytes; // [h, w, cin]
     for (let oy = 0; oy < outH; oy++) {
       const iy0 = oy * stride - padTop;
       const kyBegin = max(0, -iy0);
-      const kyEnd = min(kh, h - iy0);
-      let outPixel = output + (<usize>((b * outH + oy) * outW) * outputPixelBytes); // [cout]
-      for (let ox = 0; ox < outW; ox++) {
-        const ix0 = ox * stride - padLeft;
-        const kxBegin = max(0, -ix0);
-        const kxEnd = min(kw, w - ix0);
-        let co = 0;
-        for (; co + 16 <= cout; co += 16) {
-          const channelBytes = <usize>co << 2;
-          let acc0 = v128.load(bias + channelBytes);
-          let acc1 = v128.load(bias + channelBytes, 16);
-          let acc2 = v128.load(bias + channelBytes, 32);
-          let acc3 = v128.load(bias + channelBytes, 48);
-          for (let ky = kyBegin; ky < kyEnd; ky++) {
-            for (let kx = kxBegin; kx < kxEnd; kx++) {
-              let x = image + <usize>((iy0 + ky) * w + ix0 + kx) * inputPixelBytes;
-              let weights = packedWeights + <usize>((ky * kw + kx) * cin) * weightStepBytes + channelBytes;
-              for (let ci = 0; ci < cin; ci++) {
-                const value = v128.load32_splat(x);
-                acc0 = f32x4.add(acc0, f32x4.mul(value, v128.load(weights)));
-                acc1 = f32x4.add(acc1, f32x4.mul(value, v128.load(weights, 16)));
-                acc2 = f32x4.add(acc2, f32x4.mul(value, v128.load(weights, 32)));
-                acc3 = f32x4.add(acc3, f32x4.mul(value, v128.load(weights, 48)));
-                x += 4;
-                weights += weightStepBytes;
-              }
-            }
-          }
-          v128.store(outPixel + channelBytes, acc0);
-          v128.store(outPixel + channelBytes, acc1, 16);
-          v128.store(outPixel + channelBytes, acc2, 32);
-          v128.store(outPixel + channelBytes, acc3, 48);
+      const kyEnd = max(kyBegin, min(kh, h - iy0));
+      const outRow = output + <usize>((b * outH + oy) * outW) * outputPixelBytes; // [outW, cout]
+      // Address of tap (0, 0) for ox = 0; may lie outside the image, see singlePixel.
+      const windowRow = image + <usize>iy0 * rowBytes - <usize>padLeft * inputPixelBytes;
+      let ox = 0;
+      for (; ox < outW; ox++) {
+        const inSpan = ox >= spanBegin && ox < spanEnd;
+        const window = windowRow + <usize>ox * strideBytes;
+        const out = outRow + <usize>ox * outputPixelBytes;
+        if (inSpan && ox + 1 < spanEnd && pairedChannels > 0) {
+          pixelPair(window, strideBytes, kyBegin, kyEnd, out);
+          singlePixel(window, kyBegin, kyEnd, 0, kw, pairedChannels, out);
+          singlePixel(window + strideBytes, kyBegin, kyEnd, 0, kw, pairedChannels, out + outputPixelBytes);
+          ox++;
+        } else {
+          const ix0 = ox * stride - padLeft;
+          singlePixel(window, kyBegin, kyEnd, max(0, -ix0), min(kw, w - ix0), 0, out);
         }
-        for (; co < cout; co += 4) {
-          const channelBytes = <usize>co << 2;
-          const lanes = min(4, cout - co);
-          let acc = loadLanes(bias + channelBytes, lanes);
-          for (let ky = kyBegin; ky < kyEnd; ky++) {
-            for (let kx = kxBegin; kx < kxEnd; kx++) {
-              let x = image + <usize>((iy0 + ky) * w + ix0 + kx) * inputPixelBytes;
-              let weights = packedWeights + <usize>((ky * kw + kx) * cin) * weightStepBytes + channelBytes;
-              for (let ci = 0; ci < cin; ci++) {
-                acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(x), v128.load(weights)));
-                x += 4;
-                weights += weightStepBytes;
-              }
-            }
-          }
-          if (lanes < 4) {
-            // The partial last block is activated here, before its partial store.
-            storeLanes(outPixel + channelBytes, activation == ACTIVATION_SWISH ? swish_f32x4(acc) : acc, lanes);
-          } else {
-            v128.store(outPixel + channelBytes, acc);
-          }
-        }
-        // Full vectors are activated together once the pixel is done: independent swish chains
-        // side by side run much faster than each one right behind the sums it depends on.
-        if (activation == ACTIVATION_SWISH) swish_vectors_in_place(outPixel, cout >> 2);
-        outPixel += outputPixelBytes;
       }
+      if (activation == ACTIVATION_SWISH) swish_in_place(outRow, outW * cout);
     }
   }
 }

@@ -1,26 +1,27 @@
 // Depthwise k x k convolution over NHWC, vectorised over channels: after the pointwise GEMMs this
-// is where EfficientNet spends its time, and it is bound by memory traffic more than arithmetic.
+// is where EfficientNet spends its time.
 //
-// Technique (the one XNNPACK's wasmsimd dwconv kernels use): one output pixel at a time, channels
-// innermost in blocks of 4, each block accumulating its k*k taps in a register. Weights are packed
-// per channel block, [ceil(c/4), k*k, 4], so a block's taps are consecutive vectors read at
-// constant offsets from one pointer. Output positions whose window lies inside the image take an
-// interior path with no bounds checks (fully unrolled for k = 3 and k = 5); the rest take a path
-// that clips the window's tap range once per pixel. Channels past the last multiple of 4 go
-// through a scalar path doing the same operations as a vector lane.
-//
-// Where the time goes: with swish on, the activation costs more than the convolution. Both are
-// bound by dependency chains rather than instruction count, so (1) each window row is summed
-// separately and the row sums are added to the bias, which halves the chain of a 5x5 window, and
-// (2) a pixel's pre-activation sums are written first and activated by a second, two-vectors-at-
-// a-time pass over the same (L1-resident) channels.
+// Technique: the output is produced one row at a time, in three steps.
+// 1. Pre-activation sums. Weights are packed per channel block, [ceil(c/4), k*k, 4], so a
+//    block's taps are consecutive vectors. Output pixels whose window covers every column of the
+//    image span (all but the few at the left and right edges) go block by block, and within a
+//    block pixel by pixel along the row: the block's weights and bias stay in registers (k = 3)
+//    or in L1 (k = 5) for the whole row instead of being streamed again for every pixel, and no
+//    per-pixel bookkeeping is repeated per block. Windows cut by the top or bottom edge take the
+//    same path with fewer window rows. The edge pixels take a path that clips the window's tap
+//    range once per pixel. Channels past the last multiple of 4 go through a scalar path doing
+//    the same operations as a vector lane.
+// 2. Swish over the whole row (contiguous, still in L1), four independent vectors at a time:
+//    the activation costs about as much as the convolution, and side-by-side chains are what make
+//    it fast (see math.ts).
+// 3. The running per-channel sums for squeeze-excite, block by block down the row's pixels.
 //
 // Determinism: every output element is bias + row(0) + row(1) + ... in ky order, where row(ky) is
 // the sum of that row's in-image products in kx order, on every path; its bits depend only on its
 // position. The optional per-channel sums (for squeeze-excite) add each image's activated outputs
 // in raster order, so they depend only on the image.
 import { ACTIVATION_SWISH } from './constants';
-import { swish_f32, swish_vectors_in_place } from './math';
+import { swish_in_place } from './math';
 
 /** Bytes of one packed tap for one channel block: 4 floats. */
 // @ts-ignore: decorator
@@ -46,31 +47,29 @@ export function depthwise_pack(source: usize, channels: i32, kernel: i32, destin
   }
 }
 
-// What the per-pixel routines share about the current call, set once by depthwise_conv. Module
-// globals rather than an object because the core never allocates.
+// What the routines share about the current call, set once by depthwise_conv. Module globals
+// rather than an object because the core never allocates.
 let channelCount: i32 = 0;
 let kernelSize: i32 = 0;
 let vectorBlocks: i32 = 0; // full channel blocks: channels / 4
-let pixelBytes: usize = 0; // one input pixel: channels * 4
+let pixelBytes: usize = 0; // one input (and output) pixel: channels * 4
 let rowBytes: usize = 0; // one input row: width * channels * 4
+let strideBytes: usize = 0; // input distance between horizontally adjacent windows
 let packedBase: usize = 0; // [ceil(c/4), k*k, 4]
 let biasBase: usize = 0; // [c]
-let activationCode: i32 = 0;
 
 // @ts-ignore: decorator
 @inline function product(x: usize, weight: v128): v128 {
   return f32x4.mul(v128.load(x), weight);
 }
 
-/** Sum of one 3-wide window row for one channel block; `weights` points at the row's first tap. */
+/** Sum of one 3-wide window row for one channel block, weights given. */
 // @ts-ignore: decorator
-@inline function row3(x: usize, step: usize, weights: usize): v128 {
-  let sum = product(x, v128.load(weights));
-  sum = f32x4.add(sum, product(x + step, v128.load(weights, 16)));
-  return f32x4.add(sum, product(x + step + step, v128.load(weights, 32)));
+@inline function row3(x: usize, step: usize, w0: v128, w1: v128, w2: v128): v128 {
+  return f32x4.add(f32x4.add(product(x, w0), product(x + step, w1)), product(x + step + step, w2));
 }
 
-/** Sum of one 5-wide window row for one channel block. */
+/** Sum of one 5-wide window row for one channel block; `weights` points at the row's first tap. */
 // @ts-ignore: decorator
 @inline function row5(x: usize, step: usize, weights: usize): v128 {
   const x2 = x + step + step;
@@ -82,50 +81,176 @@ let activationCode: i32 = 0;
   return f32x4.add(sum, product(x4, v128.load(weights, 64)));
 }
 
-/** Interior pixel, k = 3: `window` is the input address of tap (0, 0); writes pre-activation sums. */
-function interiorPixel3(window: usize, out: usize): void {
+// The span routines store each window row's partial sum as soon as it is made (only the last
+// store of a pixel matters). A store is where V8 must finish the arithmetic feeding it; without
+// one it schedules every load of a pixel first and the arithmetic after, and the 25 products of
+// a 5x5 window no longer fit in registers (measured: spills, 30% slower).
+
+/**
+ * `pixels` horizontally adjacent output pixels whose windows cover all k columns and all k rows,
+ * k = 3, vector blocks only. `window` is the input address of the first pixel's tap (0, 0). The
+ * block's nine weight vectors and its bias stay in registers for the whole row.
+ */
+function span3(window: usize, pixels: i32, out: usize): void {
   const step = pixelBytes;
   const row = rowBytes;
+  const advance = strideBytes;
+  const outAdvance = pixelBytes;
   const blocks = vectorBlocks;
   let weights = packedBase;
   let bias = biasBase;
   for (let block = 0; block < blocks; block++) {
-    let acc = f32x4.add(v128.load(bias), row3(window, step, weights));
-    acc = f32x4.add(acc, row3(window + row, step, weights + 3 * TAP_BYTES));
-    acc = f32x4.add(acc, row3(window + row + row, step, weights + 6 * TAP_BYTES));
-    v128.store(out, acc);
-    window += 16;
+    const w0 = v128.load(weights), w1 = v128.load(weights, 16), w2 = v128.load(weights, 32);
+    const w3 = v128.load(weights, 48), w4 = v128.load(weights, 64), w5 = v128.load(weights, 80);
+    const w6 = v128.load(weights, 96), w7 = v128.load(weights, 112), w8 = v128.load(weights, 128);
+    const b = v128.load(bias);
+    let x = window + (<usize>block << 4);
+    let o = out + (<usize>block << 4);
+    for (let p = 0; p < pixels; p++) {
+      let acc = f32x4.add(b, row3(x, step, w0, w1, w2));
+      v128.store(o, acc);
+      acc = f32x4.add(acc, row3(x + row, step, w3, w4, w5));
+      v128.store(o, acc);
+      acc = f32x4.add(acc, row3(x + row + row, step, w6, w7, w8));
+      v128.store(o, acc);
+      x += advance;
+      o += outAdvance;
+    }
     weights += 9 * TAP_BYTES;
     bias += 16;
-    out += 16;
   }
 }
 
-/** Interior pixel, k = 5. */
-function interiorPixel5(window: usize, out: usize): void {
+/** As span3, k = 5: the block's 25 weight vectors are read from L1 for each pixel. */
+function span5(window: usize, pixels: i32, out: usize): void {
   const step = pixelBytes;
   const row = rowBytes;
+  const advance = strideBytes;
+  const outAdvance = pixelBytes;
   const blocks = vectorBlocks;
   let weights = packedBase;
   let bias = biasBase;
   for (let block = 0; block < blocks; block++) {
-    const row2 = window + row + row;
-    const row4 = row2 + row + row;
-    let acc = f32x4.add(v128.load(bias), row5(window, step, weights));
-    acc = f32x4.add(acc, row5(window + row, step, weights + 5 * TAP_BYTES));
-    acc = f32x4.add(acc, row5(row2, step, weights + 10 * TAP_BYTES));
-    acc = f32x4.add(acc, row5(row2 + row, step, weights + 15 * TAP_BYTES));
-    acc = f32x4.add(acc, row5(row4, step, weights + 20 * TAP_BYTES));
-    v128.store(out, acc);
-    window += 16;
+    const b = v128.load(bias);
+    let x = window + (<usize>block << 4);
+    let o = out + (<usize>block << 4);
+    for (let p = 0; p < pixels; p++) {
+      const x2 = x + row + row;
+      const x4 = x2 + row + row;
+      let acc = f32x4.add(b, row5(x, step, weights));
+      v128.store(o, acc);
+      acc = f32x4.add(acc, row5(x + row, step, weights + 5 * TAP_BYTES));
+      v128.store(o, acc);
+      acc = f32x4.add(acc, row5(x2, step, weights + 10 * TAP_BYTES));
+      v128.store(o, acc);
+      acc = f32x4.add(acc, row5(x2 + row, step, weights + 15 * TAP_BYTES));
+      v128.store(o, acc);
+      acc = f32x4.add(acc, row5(x4, step, weights + 20 * TAP_BYTES));
+      v128.store(o, acc);
+      x += advance;
+      o += outAdvance;
+    }
     weights += 25 * TAP_BYTES;
     bias += 16;
-    out += 16;
   }
 }
 
 /**
- * Any pixel, any k, vector blocks: only taps with ky in [kyBegin, kyEnd) and kx in
+ * As span5, stride 1, for longer spans (8 pixels or more): window row by window row, with the
+ * row's five weight vectors in registers, pixels in pairs sharing four of their six input
+ * vectors, and each pixel's running sum kept in the output between rows (in L1). About half
+ * the loads and address arithmetic of span5 per multiply-add: measured 15% faster on B0's 28x28
+ * layer and 5-8% on the 14x14 ones (whose edge pixels take the clipped path), slower on 3-pixel
+ * spans. Each pixel still gets bias + row(0) + ... + row(4), rows summed in kx order.
+ */
+function span5Pairs(window: usize, pixels: i32, out: usize): void {
+  const step = pixelBytes;
+  const row = rowBytes;
+  const blocks = vectorBlocks;
+  let weights = packedBase;
+  let bias = biasBase;
+  for (let block = 0; block < blocks; block++) {
+    const b = v128.load(bias);
+    for (let ky = 0; ky < 5; ky++) {
+      const w0 = v128.load(weights), w1 = v128.load(weights, 16), w2 = v128.load(weights, 32);
+      const w3 = v128.load(weights, 48), w4 = v128.load(weights, 64);
+      let x = window + (<usize>block << 4) + <usize>ky * row;
+      let o = out + (<usize>block << 4);
+      let p = 0;
+      for (; p + 2 <= pixels; p += 2) {
+        const x2 = x + step + step;
+        const x4 = x2 + step + step;
+        const i0 = v128.load(x), i1 = v128.load(x + step), i2 = v128.load(x2);
+        const i3 = v128.load(x2 + step), i4 = v128.load(x4), i5 = v128.load(x4 + step);
+        let first = f32x4.add(f32x4.mul(i0, w0), f32x4.mul(i1, w1));
+        let second = f32x4.add(f32x4.mul(i1, w0), f32x4.mul(i2, w1));
+        first = f32x4.add(first, f32x4.mul(i2, w2));
+        second = f32x4.add(second, f32x4.mul(i3, w2));
+        first = f32x4.add(first, f32x4.mul(i3, w3));
+        second = f32x4.add(second, f32x4.mul(i4, w3));
+        first = f32x4.add(first, f32x4.mul(i4, w4));
+        second = f32x4.add(second, f32x4.mul(i5, w4));
+        v128.store(o, f32x4.add(ky == 0 ? b : v128.load(o), first));
+        v128.store(o + step, f32x4.add(ky == 0 ? b : v128.load(o + step), second));
+        x += step + step;
+        o += step + step;
+      }
+      if (p < pixels) {
+        const x2 = x + step + step;
+        let sum = f32x4.add(f32x4.mul(v128.load(x), w0), f32x4.mul(v128.load(x + step), w1));
+        sum = f32x4.add(sum, f32x4.mul(v128.load(x2), w2));
+        sum = f32x4.add(sum, f32x4.mul(v128.load(x2 + step), w3));
+        sum = f32x4.add(sum, f32x4.mul(v128.load(x2 + step + step), w4));
+        v128.store(o, f32x4.add(ky == 0 ? b : v128.load(o), sum));
+      }
+      weights += 5 * TAP_BYTES;
+    }
+    bias += 16;
+  }
+}
+
+/**
+ * As span3/span5 for any k and any window rows [kyBegin, kyEnd) (all k columns), vector blocks
+ * only: the rows cut by the top or bottom edge, and kernels without an unrolled path.
+ */
+function spanRows(window: usize, kyBegin: i32, kyEnd: i32, pixels: i32, out: usize): void {
+  const kernel = kernelSize;
+  const step = pixelBytes;
+  const row = rowBytes;
+  const advance = strideBytes;
+  const outAdvance = pixelBytes;
+  const blocks = vectorBlocks;
+  const blockWeightBytes = <usize>(kernel * kernel) * TAP_BYTES;
+  let weights = packedBase;
+  let bias = biasBase;
+  for (let block = 0; block < blocks; block++) {
+    const b = v128.load(bias);
+    let first = window + (<usize>block << 4);
+    let o = out + (<usize>block << 4);
+    for (let p = 0; p < pixels; p++) {
+      let acc = b;
+      for (let ky = kyBegin; ky < kyEnd; ky++) {
+        let x = first + <usize>ky * row;
+        let weight = weights + <usize>(ky * kernel) * TAP_BYTES;
+        let rowSum = product(x, v128.load(weight));
+        for (let kx = 1; kx < kernel; kx++) {
+          x += step;
+          weight += TAP_BYTES;
+          rowSum = f32x4.add(rowSum, product(x, v128.load(weight)));
+        }
+        acc = f32x4.add(acc, rowSum);
+      }
+      v128.store(o, acc);
+      first += advance;
+      o += outAdvance;
+    }
+    weights += blockWeightBytes;
+    bias += 16;
+  }
+}
+
+/**
+ * One pixel, any k, vector blocks: only taps with ky in [kyBegin, kyEnd) and kx in
  * [kxBegin, kxEnd) are read. `window` is the (possibly outside) address of tap (0, 0); only
  * in-image taps are ever dereferenced, and wrap-around address arithmetic makes them exact.
  */
@@ -158,24 +283,8 @@ function clippedPixelVector(window: usize, kyBegin: i32, kyEnd: i32, kxBegin: i3
   }
 }
 
-/**
- * The vector blocks' epilogue, once a pixel's pre-activation sums are in `out` (still in L1):
- * activation in place, then the running channel sums.
- */
-function finishPixelVectors(out: usize, sums: usize): void {
-  const blocks = vectorBlocks;
-  if (activationCode == ACTIVATION_SWISH) swish_vectors_in_place(out, blocks);
-  if (sums == 0) return;
-  for (let block = 0; block < blocks; block++) {
-    const offset = <usize>block << 4;
-    v128.store(sums + offset, f32x4.add(v128.load(sums + offset), v128.load(out + offset)));
-  }
-}
-
-/** Any pixel, channels from blocks*4 to the end, one at a time: the same operations as a lane. */
-function clippedPixelScalar(
-  window: usize, kyBegin: i32, kyEnd: i32, kxBegin: i32, kxEnd: i32, out: usize, sums: usize,
-): void {
+/** One pixel, channels from blocks*4 to the end, one at a time: the same operations as a lane. */
+function clippedPixelScalar(window: usize, kyBegin: i32, kyEnd: i32, kxBegin: i32, kxEnd: i32, out: usize): void {
   const kernel = kernelSize;
   const taps = kernel * kernel;
   for (let channel = vectorBlocks * 4; channel < channelCount; channel++) {
@@ -192,9 +301,42 @@ function clippedPixelScalar(
       }
       acc = acc + rowSum;
     }
-    const value = activationCode == ACTIVATION_SWISH ? swish_f32(acc) : acc;
-    store<f32>(out + channelBytes, value);
-    if (sums != 0) store<f32>(sums + channelBytes, load<f32>(sums + channelBytes) + value);
+    store<f32>(out + channelBytes, acc);
+  }
+}
+
+/** Pre-activation sums for one clipped pixel, every channel. */
+function clippedPixel(window: usize, kyBegin: i32, kyEnd: i32, kxBegin: i32, kxEnd: i32, out: usize): void {
+  // A window with no column inside the image (only possible when padding >= kernel) reads no
+  // rows at all: the clipped paths start each row with its first in-image product.
+  const rowsEnd = kxBegin < kxEnd ? kyEnd : kyBegin;
+  clippedPixelVector(window, kyBegin, rowsEnd, kxBegin, kxEnd, out);
+  if (vectorBlocks * 4 < channelCount) clippedPixelScalar(window, kyBegin, rowsEnd, kxBegin, kxEnd, out);
+}
+
+/** sums[ch] += row[p, ch] for p = 0 .. pixels-1 in order; row: [pixels, c], sums: [c]. */
+function addRowToSums(row: usize, pixels: i32, sums: usize): void {
+  const step = pixelBytes;
+  const blocks = vectorBlocks;
+  for (let block = 0; block < blocks; block++) {
+    const offset = <usize>block << 4;
+    let sum = v128.load(sums + offset);
+    let x = row + offset;
+    for (let p = 0; p < pixels; p++) {
+      sum = f32x4.add(sum, v128.load(x));
+      x += step;
+    }
+    v128.store(sums + offset, sum);
+  }
+  for (let channel = blocks * 4; channel < channelCount; channel++) {
+    const offset = <usize>channel << 2;
+    let sum = load<f32>(sums + offset);
+    let x = row + offset;
+    for (let p = 0; p < pixels; p++) {
+      sum += load<f32>(x);
+      x += step;
+    }
+    store<f32>(sums + offset, sum);
   }
 }
 
@@ -217,11 +359,15 @@ export function depthwise_conv(
   vectorBlocks = c >> 2;
   pixelBytes = <usize>c << 2;
   rowBytes = <usize>w * pixelBytes;
+  strideBytes = <usize>stride * pixelBytes;
   packedBase = packedWeights;
   biasBase = bias;
-  activationCode = activation;
   const hasTail = (c & 3) != 0;
-  const strideBytes = <usize>stride * pixelBytes;
+  // Output columns whose window lies inside the image horizontally: ox*stride - padLeft >= 0 and
+  // ox*stride - padLeft + kernel <= w.
+  const spanBegin = min(outW, (padLeft + stride - 1) / stride);
+  const spanEnd = max(spanBegin, min(outW, w - kernel + padLeft >= 0 ? (w - kernel + padLeft) / stride + 1 : 0));
+  const spanPixels = spanEnd - spanBegin;
   for (let b = 0; b < n; b++) {
     const image = input + <usize>b * <usize>h * rowBytes; // [h, w, c]
     const sums: usize = channelSums == 0 ? 0 : channelSums + <usize>b * pixelBytes; // [c]
@@ -229,30 +375,31 @@ export function depthwise_conv(
     for (let oy = 0; oy < outH; oy++) {
       const iy0 = oy * stride - padTop;
       const kyBegin = max(0, -iy0);
-      const kyEnd = min(kernel, h - iy0);
-      const rowInterior = kyBegin == 0 && kyEnd == kernel;
+      const kyEnd = max(kyBegin, min(kernel, h - iy0));
       const outRow = output + <usize>((b * outH + oy) * outW) * pixelBytes; // [outW, c]
       // Address of tap (0, 0) for ox = 0; may lie outside the image, see clippedPixelVector.
       const windowRow = image + <usize>iy0 * rowBytes - <usize>padLeft * pixelBytes;
       for (let ox = 0; ox < outW; ox++) {
-        const window = windowRow + <usize>ox * strideBytes;
-        const out = outRow + <usize>ox * pixelBytes;
+        if (ox == spanBegin) ox = spanEnd; // the span is done below
+        if (ox >= outW) break;
         const ix0 = ox * stride - padLeft;
-        const kxBegin = max(0, -ix0);
-        const kxEnd = min(kernel, w - ix0);
-        // A window with no column inside the image (only possible when padding >= kernel) reads no
-        // rows at all: the clipped paths start each row with its first in-image product.
-        const rowsEnd = kxBegin < kxEnd ? kyEnd : kyBegin;
-        if (rowInterior && kxBegin == 0 && kxEnd == kernel) {
-          if (kernel == 3) interiorPixel3(window, out);
-          else if (kernel == 5) interiorPixel5(window, out);
-          else clippedPixelVector(window, 0, kernel, 0, kernel, out);
-        } else {
-          clippedPixelVector(window, kyBegin, rowsEnd, kxBegin, kxEnd, out);
-        }
-        finishPixelVectors(out, sums);
-        if (hasTail) clippedPixelScalar(window, kyBegin, rowsEnd, kxBegin, kxEnd, out, sums);
+        clippedPixel(windowRow + <usize>ox * strideBytes, kyBegin, kyEnd, max(0, -ix0), min(kernel, w - ix0), outRow + <usize>ox * pixelBytes);
       }
+      if (spanPixels > 0) {
+        const window = windowRow + <usize>spanBegin * strideBytes;
+        const out = outRow + <usize>spanBegin * pixelBytes;
+        if (kyBegin == 0 && kyEnd == kernel && kernel == 3) span3(window, spanPixels, out);
+        else if (kyBegin == 0 && kyEnd == kernel && kernel == 5 && stride == 1 && spanPixels >= 8) span5Pairs(window, spanPixels, out);
+        else if (kyBegin == 0 && kyEnd == kernel && kernel == 5) span5(window, spanPixels, out);
+        else spanRows(window, kyBegin, kyEnd, spanPixels, out);
+        if (hasTail) {
+          for (let p = 0; p < spanPixels; p++) {
+            clippedPixelScalar(window + <usize>p * strideBytes, kyBegin, kyEnd, 0, kernel, out + <usize>p * pixelBytes);
+          }
+        }
+      }
+      if (activation == ACTIVATION_SWISH) swish_in_place(outRow, outW * c);
+      if (sums != 0) addRowToSums(outRow, outW, sums);
     }
   }
 }

@@ -13,21 +13,34 @@
 // trip to its top, so one k step's loads (4 weight vectors + 2 broadcasts) plus the 8
 // accumulators and a product must fit at once. 4 x 8 fits too, but it bumps four input row
 // pointers per k step instead of two; with separate mul and add the loop is bound by how fast
-// instructions issue, so those bumps cost about 8% (measured).
+// instructions issue, so those bumps cost about 8% (measured). The one exception is a last
+// panel with at most 8 real columns (N = 24, 40, ...): there a 4 x 8 tile skips the panel's zero
+// half, which is worth more than the bumps (measured 10-17% faster on those layers).
+//
+// Swish is not applied in the tile: it runs as a separate pass over each finished row block
+// (still in L2), four independent vectors at a time (math.ts). Inside the tile it had to share
+// the registers with the accumulators and spilled; the pass measured 1.6x faster on the K = 16
+// expand layer and 1.2x on K = 24, whose activation costs about as much as their multiply-adds,
+// and 5-10% on the others.
 //
 // Determinism: every output element has exactly one accumulator, which starts at the bias
 // (or 0) and adds a_k * w_k for k = 0 .. K-1 in order. A row tail reuses the microkernel
 // with the spare row's pointers aliased onto the real row, column tails compute on the
 // zero-padded panel and store only the real lanes, and K blocking parks the f32 accumulator
-// in the output and reloads it, which is exact. So an element's bits never depend on which
-// tile, tail or row range (thread split) computed it.
+// in the output and reloads it, which is exact. Swish and the residual add are the same
+// operations on every element whichever pass applies them. So an element's bits never depend
+// on which tile, tail or row range (thread split) computed it.
 import { ACTIVATION_SWISH } from './constants';
-import { swish_f32x4 } from './math';
+import { swish_in_place } from './math';
 
 /** Output channels per packed weight panel: four f32x4 vectors side by side. */
 const PANEL_WIDTH: i32 = 16;
 /** Rows per microkernel tile (see the file comment for why 2 x 16). */
 const TILE_ROWS: i32 = 2;
+/** A last panel with at most this many real columns uses the narrow 4 x 8 tile instead. */
+const HALF_PANEL_WIDTH: i32 = 8;
+/** Rows per narrow tile: 4 x 8 keeps the same 8 accumulators as 2 x 16. */
+const NARROW_TILE_ROWS: i32 = 4;
 /** K values per block: a panel's slice is K_BLOCK x 16 floats (16 KiB), which stays in L1
  *  while every row tile of a row block streams past it. */
 const K_BLOCK: i32 = 256;
@@ -84,6 +97,10 @@ export function gemm(
     const depth = min(K_BLOCK, inChannels - kStart);
     const continuing = kStart > 0;
     const finishing = kStart + depth >= inChannels;
+    // Swish runs as a separate pass over each finished row block (below), which keeps the tile
+    // lean; the tile adds the residual itself only when there is no activation to come first.
+    const swishing = finishing && activation == ACTIVATION_SWISH;
+    const tileResidual: usize = finishing && !swishing ? residual : 0;
     for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
       const blockEnd = min(rows, blockStart + ROW_BLOCK);
       const blockInput = input + <usize>blockStart * inputRowBytes + <usize>kStart * FLOAT_SIZE;
@@ -97,17 +114,35 @@ export function gemm(
         // Pointers advance by whole tiles: cheaper than recomputing row * stride per tile.
         let a = blockInput;
         let c = output + blockOutput + columnOffset;
-        let r = residual != 0 ? residual + blockOutput + columnOffset : 0;
-        const residualStep: usize = residual != 0 ? <usize>TILE_ROWS * outputRowBytes : 0;
-        for (let row = blockStart; row < blockEnd; row += TILE_ROWS) {
-          tile(
-            blockEnd - row, a, inputRowBytes, weights, depth, c, outputRowBytes, columns,
-            panelBias, r, activation, continuing, finishing,
-          );
-          a += <usize>TILE_ROWS * inputRowBytes;
-          c += <usize>TILE_ROWS * outputRowBytes;
-          r += residualStep;
+        let r = tileResidual != 0 ? tileResidual + blockOutput + columnOffset : 0;
+        if (columns > HALF_PANEL_WIDTH) {
+          const residualStep: usize = tileResidual != 0 ? <usize>TILE_ROWS * outputRowBytes : 0;
+          for (let row = blockStart; row < blockEnd; row += TILE_ROWS) {
+            tile(
+              blockEnd - row, a, inputRowBytes, weights, depth, c, outputRowBytes, columns,
+              panelBias, r, continuing,
+            );
+            a += <usize>TILE_ROWS * inputRowBytes;
+            c += <usize>TILE_ROWS * outputRowBytes;
+            r += residualStep;
+          }
+        } else {
+          const residualStep: usize = tileResidual != 0 ? <usize>NARROW_TILE_ROWS * outputRowBytes : 0;
+          for (let row = blockStart; row < blockEnd; row += NARROW_TILE_ROWS) {
+            narrowTile(
+              blockEnd - row, a, inputRowBytes, weights, depth, c, outputRowBytes, columns,
+              panelBias, r, continuing,
+            );
+            a += <usize>NARROW_TILE_ROWS * inputRowBytes;
+            c += <usize>NARROW_TILE_ROWS * outputRowBytes;
+            r += residualStep;
+          }
         }
+      }
+      if (swishing) {
+        const count = (blockEnd - blockStart) * outChannels;
+        swish_in_place(output + blockOutput, count);
+        if (residual != 0) addInPlace(output + blockOutput, residual + blockOutput, count);
       }
     }
     kStart += depth;
@@ -117,7 +152,7 @@ export function gemm(
 /**
  * The microkernel: 2 rows (1 when rowCount is 1) x one panel (up to 16 columns), `depth` k steps.
  * Accumulators start from the output (continuing a K block), else from the bias, else 0.
- * When finishing, the epilogue applies the activation and adds the residual.
+ * residual0 (0 for none) is added before the store; the caller passes it only in the last K block.
  * With rowCount 1 the second row's pointers alias the first: it recomputes identical values
  * and stores them to the same place, which is cheaper than a second kernel.
  */
@@ -126,8 +161,7 @@ export function gemm(
 // @ts-ignore: decorator
 @inline function tile(
   rowCount: i32, a0: usize, aStride: usize, weights: usize, depth: i32,
-  c0: usize, cStride: usize, columns: i32, bias: usize, residual0: usize,
-  activation: i32, continuing: bool, finishing: bool,
+  c0: usize, cStride: usize, columns: i32, bias: usize, residual0: usize, continuing: bool,
 ): void {
   let a1 = a0 + aStride, c1 = c0 + cStride, residual1 = residual0 != 0 ? residual0 + cStride : 0;
   if (rowCount < 2) { a1 = a0; c1 = c0; residual1 = residual0; }
@@ -170,8 +204,77 @@ export function gemm(
 
   // Second row first, so with aliased pointers the real row's store lands last (the values
   // are identical anyway; the order only keeps the writes easy to reason about).
-  storeRow(acc10, acc11, acc12, acc13, c1, residual1, columns, activation, finishing);
-  storeRow(acc00, acc01, acc02, acc03, c0, residual0, columns, activation, finishing);
+  storeRow(acc10, acc11, acc12, acc13, c1, residual1, columns);
+  storeRow(acc00, acc01, acc02, acc03, c0, residual0, columns);
+}
+
+/**
+ * The microkernel for a last panel with at most 8 real columns (outChannels % 16 in 1..8): 4 rows
+ * (fewer aliased, as in `tile`) x 8 columns, so no multiply-adds are spent on the panel's zero
+ * half. Same accumulators, same order of operations per element as `tile`.
+ */
+// @ts-ignore: decorator
+@inline function narrowTile(
+  rowCount: i32, a0: usize, aStride: usize, weights: usize, depth: i32,
+  c0: usize, cStride: usize, columns: i32, bias: usize, residual0: usize, continuing: bool,
+): void {
+  // Rows past rowCount alias the row before them.
+  const a1 = rowCount > 1 ? a0 + aStride : a0, c1 = rowCount > 1 ? c0 + cStride : c0;
+  const a2 = rowCount > 2 ? a1 + aStride : a1, c2 = rowCount > 2 ? c1 + cStride : c1;
+  const a3 = rowCount > 3 ? a2 + aStride : a2, c3 = rowCount > 3 ? c2 + cStride : c2;
+  const residualStride: usize = residual0 != 0 ? cStride : 0;
+  const residual1 = rowCount > 1 ? residual0 + residualStride : residual0;
+  const residual2 = rowCount > 2 ? residual1 + residualStride : residual1;
+  const residual3 = rowCount > 3 ? residual2 + residualStride : residual2;
+
+  // acc{row}{half}: half h holds columns 4h .. 4h+3 of the panel.
+  let acc00: v128, acc01: v128, acc10: v128, acc11: v128;
+  let acc20: v128, acc21: v128, acc30: v128, acc31: v128;
+  if (continuing) {
+    acc00 = loadColumns(c0, columns); acc01 = loadColumns(c0 + 16, columns - 4);
+    acc10 = loadColumns(c1, columns); acc11 = loadColumns(c1 + 16, columns - 4);
+    acc20 = loadColumns(c2, columns); acc21 = loadColumns(c2 + 16, columns - 4);
+    acc30 = loadColumns(c3, columns); acc31 = loadColumns(c3 + 16, columns - 4);
+  } else if (bias != 0) {
+    acc00 = acc10 = acc20 = acc30 = loadColumns(bias, columns);
+    acc01 = acc11 = acc21 = acc31 = loadColumns(bias + 16, columns - 4);
+  } else {
+    acc00 = acc01 = acc10 = acc11 = acc20 = acc21 = acc30 = acc31 = f32x4.splat(0);
+  }
+
+  let w = weights;
+  const weightsEnd = weights + <usize>depth * <usize>PANEL_WIDTH * FLOAT_SIZE;
+  let offset: usize = 0;
+  while (w < weightsEnd) {
+    const b0 = v128.load(w), b1 = v128.load(w, 16);
+    let x = v128.load32_splat(a0 + offset);
+    acc00 = madd(acc00, x, b0); acc01 = madd(acc01, x, b1);
+    x = v128.load32_splat(a1 + offset);
+    acc10 = madd(acc10, x, b0); acc11 = madd(acc11, x, b1);
+    x = v128.load32_splat(a2 + offset);
+    acc20 = madd(acc20, x, b0); acc21 = madd(acc21, x, b1);
+    x = v128.load32_splat(a3 + offset);
+    acc30 = madd(acc30, x, b0); acc31 = madd(acc31, x, b1);
+    offset += FLOAT_SIZE;
+    w += <usize>PANEL_WIDTH * FLOAT_SIZE;
+  }
+
+  // Last rows first, so with aliased pointers a real row's store lands last.
+  storeHalfRow(acc30, acc31, c3, residual3, columns);
+  storeHalfRow(acc20, acc21, c2, residual2, columns);
+  storeHalfRow(acc10, acc11, c1, residual1, columns);
+  storeHalfRow(acc00, acc01, c0, residual0, columns);
+}
+
+/** Stores one narrow-tile row (up to 8 columns as two vectors), adding the residual when given one. */
+// @ts-ignore: decorator
+@inline function storeHalfRow(q0: v128, q1: v128, c: usize, residual: usize, columns: i32): void {
+  if (residual != 0) {
+    q0 = f32x4.add(q0, loadColumns(residual, columns));
+    q1 = f32x4.add(q1, loadColumns(residual + 16, columns - 4));
+  }
+  storeColumns(c, q0, columns);
+  storeColumns(c + 16, q1, columns - 4);
 }
 
 /** acc + a * b as two roundings (mul, then add): no FMA, so every engine gives the same bits. */
@@ -180,22 +283,14 @@ export function gemm(
   return f32x4.add(acc, f32x4.mul(a, b));
 }
 
-/** Stores one tile row (16 columns as four vectors), through the epilogue when finishing. */
+/** Stores one tile row (16 columns as four vectors), adding the residual when given one. */
 // @ts-ignore: decorator
-@inline function storeRow(
-  q0: v128, q1: v128, q2: v128, q3: v128,
-  c: usize, residual: usize, columns: i32, activation: i32, finishing: bool,
-): void {
-  if (finishing) {
-    if (activation == ACTIVATION_SWISH) {
-      q0 = swish_f32x4(q0); q1 = swish_f32x4(q1); q2 = swish_f32x4(q2); q3 = swish_f32x4(q3);
-    }
-    if (residual != 0) {
-      q0 = f32x4.add(q0, loadColumns(residual, columns));
-      q1 = f32x4.add(q1, loadColumns(residual + 16, columns - 4));
-      q2 = f32x4.add(q2, loadColumns(residual + 32, columns - 8));
-      q3 = f32x4.add(q3, loadColumns(residual + 48, columns - 12));
-    }
+@inline function storeRow(q0: v128, q1: v128, q2: v128, q3: v128, c: usize, residual: usize, columns: i32): void {
+  if (residual != 0) {
+    q0 = f32x4.add(q0, loadColumns(residual, columns));
+    q1 = f32x4.add(q1, loadColumns(residual + 16, columns - 4));
+    q2 = f32x4.add(q2, loadColumns(residual + 32, columns - 8));
+    q3 = f32x4.add(q3, loadColumns(residual + 48, columns - 12));
   }
   // Full panels skip the per-vector tail checks (about 5% fewer instructions at small K).
   if (columns == PANEL_WIDTH) {
@@ -231,6 +326,16 @@ export function gemm(
   } else if (count == 1) {
     v128.store32_lane(pointer, value, 0);
   }
+}
+
+/** data[i] += other[i] for `count` floats: the residual after a swish pass (same op per element as the tile's). */
+function addInPlace(data: usize, other: usize, count: i32): void {
+  const vectorsEnd = data + (<usize>(count & ~3) << 2);
+  const end = data + (<usize>count << 2);
+  let at = data;
+  let from = other;
+  for (; at < vectorsEnd; at += 16, from += 16) v128.store(at, f32x4.add(v128.load(at), v128.load(from)));
+  for (; at < end; at += 4, from += 4) store<f32>(at, load<f32>(at) + load<f32>(from));
 }
 
 // @ts-ignore: decorator

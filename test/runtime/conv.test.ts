@@ -147,6 +147,22 @@ describe('conv2d determinism', () => {
     expectSameBits(narrowOut, wideFirst17, 'first 17 channels');
   });
 
+  it('a pixel has the same bits whether the pixel-pair tile or the single-pixel tile computes it', () => {
+    // With symmetric padding the first outputs of a narrower image see exactly the same windows.
+    // At width 8 the fully-inside columns are 1..3, so column 3 is left over after the pair (1, 2)
+    // and goes through the single-pixel tile; at width 10 it is paired with column 4.
+    const wide: ConvCase = { n: 1, h: 9, w: 10, cin: 3, cout: 40, kernel: 3, stride: 2, padding: 'symmetric', activation: 'swish' };
+    const narrow: ConvCase = { ...wide, w: 8 };
+    const data = randomData(wide, 17);
+    const narrowInput = data.input.filter((_, i) => Math.floor(i / wide.cin) % wide.w < narrow.w);
+    const wideOut = runCore(wide, data);
+    const narrowOut = runCore(narrow, { ...data, input: narrowInput });
+    const wideColumns = geometryOf(wide).outW;
+    const narrowColumns = geometryOf(narrow).outW;
+    const sameColumns = wideOut.filter((_, i) => Math.floor(i / wide.cout) % wideColumns < narrowColumns);
+    expectSameBits(narrowOut, sameColumns, 'columns 0..3');
+  });
+
   it('an image has the same bits whether it runs alone or second in a batch of 2', () => {
     const pair: ConvCase = { n: 2, h: 9, w: 8, cin: 3, cout: 20, kernel: 5, stride: 1, padding: 'symmetric', activation: 'swish' };
     const single: ConvCase = { ...pair, n: 1 };

@@ -179,25 +179,30 @@ describe('depthwise_conv against the reference', () => {
 });
 
 describe('depthwise_conv determinism', () => {
-  it('a channel has the same bits in the scalar tail as in a vector lane', () => {
-    // Channels never mix, so channel 4 of a 5-channel conv (the scalar tail) must equal channel 4
-    // of an 8-channel conv (a vector lane) given the same data for that channel.
-    const wide: DepthwiseCase = { n: 2, h: 9, w: 7, c: 8, kernel: 5, stride: 1, padding: 'same', activation: 'swish', withSums: true };
-    const narrow: DepthwiseCase = { ...wide, c: 5 };
-    const data = randomData(wide, 3);
-    const taps = wide.kernel * wide.kernel;
-    const keepChannels = (tensor: Float32Array, from: number, to: number): Float32Array =>
-      tensor.filter((_, i) => i % from < to);
-    const narrowData: DepthwiseData = {
-      input: keepChannels(data.input, 8, 5),
-      weight: data.weight.slice(0, 5 * taps),
-      bias: data.bias.slice(0, 5),
-    };
-    const wideResult = runCore(wide, data);
-    const narrowResult = runCore(narrow, narrowData);
-    expectSameBits(narrowResult.output, keepChannels(wideResult.output, 8, 5), 'output');
-    expectSameBits(narrowResult.sums!, keepChannels(wideResult.sums!, 8, 5), 'channel sums');
-  });
+  // Channels never mix, so channel 4 of a 5-channel conv (the scalar tail, one path for every
+  // pixel) must equal channel 4 of an 8-channel conv (a vector lane: the unrolled interior, the
+  // rows cut by the top or bottom edge and the clipped edge pixels) given the same data for it.
+  for (const kernel of [3, 5]) {
+    for (const stride of [1, 2]) {
+      it(`a channel has the same bits in the scalar tail as in a vector lane (k${kernel}, stride ${stride})`, () => {
+        const wide: DepthwiseCase = { n: 2, h: 11, w: 13, c: 8, kernel, stride, padding: 'same', activation: 'swish', withSums: true };
+        const narrow: DepthwiseCase = { ...wide, c: 5 };
+        const data = randomData(wide, 3 + kernel + stride);
+        const taps = wide.kernel * wide.kernel;
+        const keepChannels = (tensor: Float32Array, from: number, to: number): Float32Array =>
+          tensor.filter((_, i) => i % from < to);
+        const narrowData: DepthwiseData = {
+          input: keepChannels(data.input, 8, 5),
+          weight: data.weight.slice(0, 5 * taps),
+          bias: data.bias.slice(0, 5),
+        };
+        const wideResult = runCore(wide, data);
+        const narrowResult = runCore(narrow, narrowData);
+        expectSameBits(narrowResult.output, keepChannels(wideResult.output, 8, 5), 'output');
+        expectSameBits(narrowResult.sums!, keepChannels(wideResult.sums!, 8, 5), 'channel sums');
+      });
+    }
+  }
 
   it('an image has the same bits whether it runs alone or second in a batch of 2', () => {
     const pair: DepthwiseCase = { n: 2, h: 10, w: 9, c: 12, kernel: 3, stride: 2, padding: 'symmetric', activation: 'swish', withSums: true };

@@ -167,6 +167,27 @@ describe('gemm determinism', () => {
   }
 });
 
+describe('gemm tiles agree', () => {
+  it('an output column has the same bits in the narrow 4 x 8 tail tile as in a full 16-wide panel', () => {
+    // With N = 21 columns 16..20 are a last panel of 5: the narrow tile. With N = 32 the same
+    // columns (same weights and bias) sit in a full panel of the 2 x 16 tile.
+    for (const options of OPTIONS) {
+      const full: GemmCase = { rows: 11, K: 300, N: 32, ...options };
+      const narrow: GemmCase = { ...full, N: 21 };
+      const data = randomData(full, 6000);
+      const keepColumns = (tensor: Float32Array | null, width: number): Float32Array | null =>
+        tensor === null ? null : tensor.filter((_, i) => i % width < narrow.N);
+      const narrowData: GemmData = {
+        input: data.input,
+        weight: data.weight.slice(0, narrow.N * full.K),
+        bias: data.bias === null ? null : data.bias.slice(0, narrow.N),
+        residual: keepColumns(data.residual, full.N),
+      };
+      expectSameBits(runCore(narrow, narrowData), keepColumns(runCore(full, data), full.N)!, JSON.stringify(options));
+    }
+  });
+});
+
 describe('gemm_pack', () => {
   it('lays weights out as zero-padded panels of 16 output channels, K-major, and writes nothing more', () => {
     for (const [K, N] of [[1, 1], [3, 8], [5, 16], [7, 17], [9, 40]]) {
