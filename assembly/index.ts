@@ -13,3 +13,4 @@ export * from './softmax';
 export * from './layout';
 export * from './gemm';
 export * from './resize';
+export * from './reduce';

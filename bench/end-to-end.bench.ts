@@ -58,11 +58,33 @@ ours.dispose();
 tfjs.dispose();
 await onnxRuntime.dispose();
 
-// Two threads: ORT only, as our core has no worker pool yet. Its own process, measured after the section above.
+// Two threads. ORT fixes its thread count per process, so it runs in its own process; ours runs
+// here, interleaved with our one-thread model, right after it.
 const child = spawnSync(process.execPath, [fileURLToPath(new URL('./onnxruntime-threads.bench.js', import.meta.url)), '2'], {
   encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'],
 });
 if (child.status !== 0) throw new Error(`the two-thread ONNX Runtime bench failed (exit ${child.status})`);
 const twoThreads = JSON.parse(child.stdout.trim().split('\n').pop()!) as { medianMs: number; samples: number; maxDiff: number };
-console.log(`EfficientNet-B0 ${RESOLUTION}x${RESOLUTION}, batch 1, 2 threads (onnxruntime-web only; separate process, logits agree to ${twoThreads.maxDiff.toExponential(2)})`);
+const oursOne = await EfficientNet.create({ variant: 'b0', weights: bytes });
+const oursTwo = await EfficientNet.create({ variant: 'b0', weights: bytes, threads: 2 });
+if (oursTwo.threading.threads !== 2) throw new Error(`no worker pool here: ${oursTwo.threading.reason}`);
+const same = Buffer.from((await oursOne.forward(input, shape)).logits.buffer).equals(Buffer.from((await oursTwo.forward(input, shape)).logits.buffer));
+if (!same) throw new Error('two threads changed the logits; results must not depend on the thread count');
+const threaded = await interleave([
+  { name: '1 thread', run: () => oursOne.forward(input, shape) },
+  { name: '2 threads', run: () => oursTwo.forward(input, shape) },
+], ROUNDS, ITERATIONS);
+const [one, two] = threaded.map((r) => r.medianMs);
+console.log(`EfficientNet-B0 ${RESOLUTION}x${RESOLUTION}, batch 1, 2 threads (logits identical to 1 thread; onnxruntime-web in its own process, agrees to ${twoThreads.maxDiff.toExponential(2)})`);
+console.log(`  ${'efficientnet-wasm'.padEnd(20)} median ${two.toFixed(1).padStart(6)} ms  (${threaded[1].samples} runs)  speed-up over 1 thread ${(one / two).toFixed(2)}  ratio to onnxruntime-web 2 threads ${(two / twoThreads.medianMs).toFixed(2)}`);
 console.log(`  ${'onnxruntime-web'.padEnd(20)} median ${twoThreads.medianMs.toFixed(1).padStart(6)} ms  (${twoThreads.samples} runs)  speed-up over its 1-thread median ${(ortBase / twoThreads.medianMs).toFixed(2)}`);
+oursOne.dispose();
+oursTwo.dispose();
+
+// Throughput at batch 8, one thread.
+const batch8 = await EfficientNet.create({ variant: 'b0', weights: bytes });
+const input8 = new Float32Array(8 * input.length); // [8, 3, 224, 224]
+for (let i = 0; i < 8; i++) input8.set(input, i * input.length);
+const [batchResult] = await interleave([{ name: 'batch 8', run: () => batch8.forward(input8, [8, 3, RESOLUTION, RESOLUTION]) }], 2, 3);
+console.log(`EfficientNet-B0 ${RESOLUTION}x${RESOLUTION}, batch 8, 1 thread: median ${batchResult.medianMs.toFixed(0)} ms, ${(8000 / batchResult.medianMs).toFixed(1)} images/s`);
+batch8.dispose();

@@ -2,24 +2,27 @@
  * The public model object: matches a weights file to a network, packs it into a core instance,
  * runs forward passes on planned memory, and turns photos into answers.
  */
+import { resolveCheckpoint } from './arch/checkpoint.js';
 import { expectedTensors } from './arch/layers.js';
-import { buildNetwork, type NetworkSpec } from './arch/network.js';
-import { DEFAULT_BN_EPS, parsePaddingMode, type PaddingMode } from './arch/padding.js';
-import { findPreset, type CheckpointPreset } from './arch/presets.js';
-import { isVariantName, VARIANTS, type ScalingCoefficients, type VariantName } from './arch/variants.js';
+import type { NetworkSpec } from './arch/network.js';
+import type { PaddingMode } from './arch/padding.js';
+import type { CheckpointPreset } from './arch/presets.js';
+import type { ScalingCoefficients, VariantName } from './arch/variants.js';
 import { ConfigError, InputShapeError } from './errors.js';
 import { decodeImage, type DecodeOptions, type PixelData, type RgbImage } from './image/decode.js';
 import { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';
 import { createPreprocessor, type Preprocessor } from './image/preprocess.js';
 import { preprocessRecipe, type PreprocessRecipe, type RecipeOptions } from './image/recipe.js';
 import { buildProgram, elementCount, type Program, type ProgramOptions } from './plan/program.js';
-import type { Engine, ProgramOutputs, RunOptions } from './runtime/outputs.js';
+import type { ProgramOutputs, RunOptions } from './runtime/outputs.js';
 import { ReferenceExecutor } from './runtime/reference-executor.js';
-import { WasmEngine } from './runtime/wasm-engine.js';
+import { availableThreads, compileThreadedCore, environmentProblem, instantiateThreadedCore, MAX_THREADS } from './runtime/threads/core.js';
+import { WasmEngine, type ThreadingReport } from './runtime/wasm-engine.js';
 import type { WasmSource } from './runtime/wasm.js';
 import { matchTensors } from './weights/match.js';
 import { foldingRecipe } from './weights/recipe.js';
-import { parseSafetensors, type SafetensorsFile } from './weights/safetensors.js';
+import { classifierWidth } from './weights/classifier.js';
+import { parseSafetensors } from './weights/safetensors.js';
 
 export type Backend = 'wasm' | 'reference';
 
@@ -40,7 +43,19 @@ export interface CreateOptions {
   backend?: Backend;
   /** Where to load the core from, if not from the package (a URL, path, bytes or compiled module). */
   wasm?: WasmSource;
+  /**
+   * Threads to run the network on (default 1), or `auto` for one per logical core. Results are
+   * bit-identical for every count. Threads need SharedArrayBuffer (in browsers, a cross-origin
+   * isolated page) and workers; where they cannot run, the model runs on one thread and
+   * `threading.reason` says why. Where the calling thread may block (Node, a worker) it computes
+   * as one of the threads, as it does alone; a browser page's main thread only waits for them.
+   */
+  threads?: number | 'auto';
+  /** Where to load the threaded core from, if not from the package (`build/efficientnet-threads.wasm`). */
+  threadsWasm?: WasmSource;
 }
+
+export type { ThreadingReport };
 
 export interface ForwardResult {
   /** `[n, numClasses]` row-major. */
@@ -89,31 +104,26 @@ interface ResolvedConfig {
 }
 
 function resolveConfig(options: CreateOptions, numClasses: number): ResolvedConfig {
-  if ((options.variant === undefined) === (options.model === undefined)) {
-    throw new ConfigError('give exactly one of `variant` (b0 … l2) or `model` (a timm checkpoint name)');
-  }
-  const preset = options.model !== undefined ? findPreset(options.model) : null;
-  const variant = preset ? preset.variant : options.variant!;
-  if (typeof variant === 'string' && !isVariantName(variant)) {
-    throw new ConfigError(`unknown variant "${variant}": expected one of b0 … b8, l2`);
-  }
-  const padding = options.padding !== undefined ? parsePaddingMode(options.padding) : preset?.padding ?? 'same';
-  const bnEps = options.bnEps ?? (options.padding === undefined && preset ? preset.bnEps : DEFAULT_BN_EPS[padding]);
-  if (!Number.isFinite(bnEps) || bnEps <= 0) throw new ConfigError(`bnEps must be a positive number, got ${bnEps}`);
-  const network = buildNetwork(variant, numClasses);
+  const checkpoint = resolveCheckpoint(options, numClasses);
+  const { preset, network } = checkpoint;
   const recipe = options.preprocess
     ? preprocessRecipe(options.preprocess)
     : preset
       ? preprocessRecipe(preset)
-      : preprocessRecipe({ size: typeof variant === 'string' ? VARIANTS[variant].resolution : variant.resolution });
-  return { network, padding, bnEps, preset, recipe };
+      : preprocessRecipe({ size: network.coefficients.resolution });
+  return { ...checkpoint, recipe };
 }
 
-/** Classes in the file's classifier, so heads other than ImageNet-1k load too. */
-function classifierWidth(file: SafetensorsFile): number {
-  const shape = file.tensors.get('classifier.weight')?.shape;
-  return shape && shape.length === 2 && shape[0] > 0 ? shape[0] : 1000;
+/** The thread count an option asks for: an integer from 1 to MAX_THREADS, or `auto`. */
+async function requestedThreads(option: CreateOptions['threads']): Promise<number> {
+  if (option === undefined) return 1;
+  if (option === 'auto') return availableThreads();
+  if (!Number.isInteger(option) || option < 1 || option > MAX_THREADS) {
+    throw new ConfigError(`threads must be an integer from 1 to ${MAX_THREADS} or "auto", got ${String(option)}`);
+  }
+  return option;
 }
+
 
 export class EfficientNet {
   readonly network: NetworkSpec;
@@ -124,14 +134,18 @@ export class EfficientNet {
   /** How images are resized, cropped and normalised before the network. */
   readonly recipe: PreprocessRecipe;
   readonly backend: Backend;
-  private readonly engine: Engine;
+  /** The threads this model runs on, and why fewer than requested, if so. */
+  readonly threading: ThreadingReport;
+  private readonly engine: WasmEngine | ReferenceExecutor;
   private readonly wasm: WasmSource | undefined;
   private readonly programs = new Map<string, Program>();
   private preprocessor: Promise<Preprocessor> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
-  private constructor(config: ResolvedConfig, backend: Backend, engine: Engine, wasm: WasmSource | undefined) {
+  private constructor(
+    config: ResolvedConfig, backend: Backend, engine: WasmEngine | ReferenceExecutor, threading: ThreadingReport, wasm: WasmSource | undefined,
+  ) {
     this.network = config.network;
     this.padding = config.padding;
     this.bnEps = config.bnEps;
@@ -139,7 +153,23 @@ export class EfficientNet {
     this.recipe = config.recipe;
     this.backend = backend;
     this.engine = engine;
+    this.threading = threading;
     this.wasm = wasm;
+  }
+
+  /**
+   * How many threads models can run on here (`auto`'s count), or 1 and the reason threads are
+   * unavailable. It checks the environment and the threaded core; starting workers can still
+   * fail at `create`, which then reports the reason in `threading`.
+   */
+  static async capabilities(options: { threadsWasm?: WasmSource } = {}): Promise<ThreadingReport> {
+    const problem = environmentProblem();
+    if (problem !== null) return { threads: 1, reason: problem };
+    const module = await compileThreadedCore(options.threadsWasm);
+    if (!module.ok) return { threads: 1, reason: module.reason };
+    const core = await instantiateThreadedCore(module.value);
+    if (!core.ok) return { threads: 1, reason: core.reason };
+    return { threads: await availableThreads() };
   }
 
   /** Validates the weights against the network, then packs them; nothing is built if anything is wrong. */
@@ -152,6 +182,7 @@ export class EfficientNet {
     if (!(options.weights instanceof Uint8Array) && !(options.weights instanceof ArrayBuffer)) {
       throw new ConfigError('`weights` must be the bytes of a safetensors file (Uint8Array or ArrayBuffer)');
     }
+    const threads = await requestedThreads(options.threads);
     const bytes = options.weights instanceof Uint8Array ? options.weights : new Uint8Array(options.weights);
     const file = parseSafetensors(bytes);
     const config = resolveConfig(options, classifierWidth(file));
@@ -159,14 +190,21 @@ export class EfficientNet {
       describe: config.preset ? `timm ${config.preset.name}` : `EfficientNet-${config.network.name.toUpperCase()}`,
     });
     const recipe = foldingRecipe(config.network);
-    const engine = backend === 'wasm'
-      ? await WasmEngine.load(file, recipe, config.bnEps, options.wasm)
-      : new ReferenceExecutor(file, recipe, config.bnEps);
-    return new EfficientNet(config, backend, engine, options.wasm);
+    if (backend === 'reference') {
+      const threading = threads > 1 ? { threads: 1, reason: 'the reference backend runs on one thread' } : { threads: 1 };
+      return new EfficientNet(config, backend, new ReferenceExecutor(file, recipe, config.bnEps), threading, options.wasm);
+    }
+    const engine = await WasmEngine.load(file, recipe, config.bnEps, { wasm: options.wasm, threads, threadsWasm: options.threadsWasm });
+    return new EfficientNet(config, backend, engine, engine.threading, options.wasm);
   }
 
   get numClasses(): number {
     return this.network.numClasses;
+  }
+
+  /** The number of threads this model runs on. */
+  get threads(): number {
+    return this.threading.threads;
   }
 
   /** The channel count of `features` and of `embed`'s vectors. */
@@ -225,7 +263,7 @@ export class EfficientNet {
     return { input: preprocessor.preprocessBatch(decoded, this.recipe), shape: [images.length, 3, size, size] };
   }
 
-  /** Releases the core's memory. The object cannot be used afterwards. */
+  /** Releases the core's memory and stops its worker threads. The object cannot be used afterwards. */
   dispose(): void {
     this.disposed = true;
     this.engine.dispose();

@@ -51,15 +51,28 @@ export interface ConvStep extends StepBase, SpatialConv {
   readonly activation: Activation;
 }
 
-/** Depthwise kxk conv with folded BN and swish; optionally writes per-channel sums for SE. */
+/**
+ * Depthwise kxk conv with folded BN and swish, computed in `bands` fixed bands of output rows
+ * (see `bandCount`); optionally writes each band's per-channel sums for SE.
+ */
 export interface DepthwiseStep extends StepBase, SpatialConv {
   readonly kind: 'depthwise';
   readonly conv: string;
   readonly bn: string;
   readonly channels: number;
   readonly activation: Activation;
-  /** Buffer `[n, c]` receiving the per-channel sums of the output, or null. */
+  /** Bands of output rows per image: `bandCount(outHeight)`. */
+  readonly bands: number;
+  /** Buffer `[n, bands, c]` receiving each band's per-channel sums of the output, or null. */
   readonly sums: string | null;
+}
+
+/** Adds per-band partial sums `[n, bands, c]` in band order into `[n, c]`. */
+export interface SumBandsStep extends StepBase {
+  readonly kind: 'sum-bands';
+  readonly n: number;
+  readonly bands: number;
+  readonly channels: number;
 }
 
 /** 1x1 conv or linear layer as a GEMM over `rows` pixels, with optional residual added last. */
@@ -117,13 +130,18 @@ export interface SoftmaxStep extends StepBase {
   readonly cols: number;
 }
 
-export type Step = LayoutStep | ToNchwStep | SoftmaxStep | ConvStep | DepthwiseStep | PointwiseStep | SqueezeExciteStep | ChannelScaleStep | PoolStep;
+export type Step =
+  | LayoutStep | ToNchwStep | SoftmaxStep | ConvStep | DepthwiseStep | SumBandsStep | PointwiseStep | SqueezeExciteStep
+  | ChannelScaleStep | PoolStep;
 
 export interface BufferShape {
   readonly id: string;
-  /** Element counts; `[n, h, w, c]` for feature maps, `[n, c]` for vectors, `[n, 3, h, w]` for the input. */
+  /**
+   * Element counts; `[n, h, w, c]` for feature maps, `[n, c]` for vectors, `[n, bands, c]` for
+   * per-band vectors, `[n, 3, h, w]` for the input.
+   */
   readonly shape: readonly number[];
-  readonly layout: 'nhwc' | 'nc' | 'nchw';
+  readonly layout: 'nhwc' | 'nc' | 'nbc' | 'nchw';
 }
 
 /** A point in the forward pass whose output a user may want to see (dumps, traces, feature maps). */
@@ -168,6 +186,26 @@ export interface Program {
   /** `[n, classes]` softmax of the logits, when requested. */
   readonly probabilities: string | null;
   readonly featureMaps: readonly FeatureMapOutput[];
+}
+
+/**
+ * Most bands a depthwise conv is cut into. Bands are the units threads share, so there should be
+ * several per thread for balance; 16 gives every thread count up to 4 at least 4 bands on large
+ * maps, while each band of a 56-row map still has 3 or 4 rows of work.
+ */
+export const MAX_BANDS = 16;
+
+/**
+ * How many bands of output rows a depthwise conv with `outHeight` rows is computed in: one row
+ * each on small maps, at most MAX_BANDS. It depends on the shape alone, never on the thread count:
+ * the SE channel sums are added band by band, so their bits depend on the band count, and fixing
+ * it here is what makes results identical on any number of threads.
+ */
+export const bandCount = (outHeight: number): number => Math.min(outHeight, MAX_BANDS);
+
+/** Rows `[start, end)` of band `band` when `rows` rows are cut into `bands` near-equal bands. */
+export function bandRows(rows: number, bands: number, band: number): readonly [number, number] {
+  return [Math.floor((band * rows) / bands), Math.floor(((band + 1) * rows) / bands)];
 }
 
 /** Largest side accepted; far above any checkpoint's resolution, small enough to keep sizes in safe integers. */
@@ -248,14 +286,17 @@ export function buildProgram(
     w = dw.outWidth;
     downsampling *= block.stride;
     const c = block.expandedChannels;
+    const bands = bandCount(h);
     const depthwise = define(`${p}.depthwise`, [n, h, w, c], 'nhwc');
+    const bandSums = define(`${p}.se.band-sums`, [n, bands, c], 'nbc');
     const sums = define(`${p}.se.sums`, [n, c], 'nc');
     const gate = define(`${p}.se.gate`, [n, c], 'nc');
     const dwBn = block.kind === 'mbconv' ? `${p}.bn2` : `${p}.bn1`;
     steps.push({
-      kind: 'depthwise', module: `${p}.conv_dw`, reads: [expanded], writes: [depthwise, sums], ...dw,
-      conv: `${p}.conv_dw`, bn: dwBn, channels: c, activation: 'swish', sums,
+      kind: 'depthwise', module: `${p}.conv_dw`, reads: [expanded], writes: [depthwise, bandSums], ...dw,
+      conv: `${p}.conv_dw`, bn: dwBn, channels: c, activation: 'swish', bands, sums: bandSums,
     });
+    steps.push({ kind: 'sum-bands', module: `${p}.se`, reads: [bandSums], writes: [sums], n, bands, channels: c });
     steps.push({
       kind: 'se-gate', module: `${p}.se`, reads: [sums], writes: [gate], se: `${p}.se`,
       n, channels: c, squeezed: block.seChannels, spatial: h * w,

@@ -3,7 +3,7 @@
  * TypeScript twins in `reference/`. Slow, allocation-heavy and readable on purpose; it is also
  * the oracle the core is tested against.
  */
-import type { Program, Step } from '../plan/program.js';
+import { bandRows, type DepthwiseStep, type Program, type Step } from '../plan/program.js';
 import type { FoldedTensor } from '../weights/recipe.js';
 import { readTensorAsFloat32, type SafetensorsFile } from '../weights/safetensors.js';
 import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
@@ -14,6 +14,7 @@ import { referencePointwise } from './reference/gemm.js';
 import { nchwToNhwc, nhwcToNchw } from './reference/layout.js';
 import { referenceSoftmax } from './reference/softmax.js';
 import { referenceChannelSums, referenceGlobalAveragePool } from './reference/pool.js';
+import { referenceSumBands } from './reference/reduce.js';
 import { referenceChannelScale, referenceSqueezeExcite } from './reference/squeeze-excite.js';
 
 interface NaturalTensor {
@@ -21,6 +22,20 @@ interface NaturalTensor {
   /** PyTorch layout, BN folded in: `[out, in/groups, kh, kw]` or `[out, in]`. */
   readonly weight: Float32Array;
   readonly bias: Float32Array; // [out]
+}
+
+/** Per-channel sums of each band of output rows of a depthwise output `[n, outH, outW, c]`: `[n, bands, c]`. */
+function bandSums(output: Float32Array, step: DepthwiseStep): Float32Array {
+  const { n, outHeight, outWidth, channels, bands } = step;
+  const sums = new Float32Array(n * bands * channels); // [n, bands, c]
+  for (let b = 0; b < n; b++) {
+    for (let band = 0; band < bands; band++) {
+      const [start, end] = bandRows(outHeight, bands, band);
+      const rows = output.subarray(((b * outHeight + start) * outWidth) * channels, ((b * outHeight + end) * outWidth) * channels);
+      sums.set(referenceChannelSums(rows, [1, (end - start) * outWidth, channels]), (b * bands + band) * channels);
+    }
+  }
+  return sums;
 }
 
 export class ReferenceExecutor implements Engine {
@@ -68,9 +83,11 @@ export class ReferenceExecutor implements Engine {
         const output = referenceDepthwise(read(0), [step.n, step.height, step.width, step.channels], t.weight, step.kernel, t.bias,
           { stride: step.stride, padTop: step.padTop, padLeft: step.padLeft, outH: step.outHeight, outW: step.outWidth }, step.activation);
         write(0, output);
-        if (step.sums !== null) buffers.set(step.sums, referenceChannelSums(output, [step.n, step.outHeight * step.outWidth, step.channels]));
+        if (step.sums !== null) buffers.set(step.sums, bandSums(output, step));
         return;
       }
+      case 'sum-bands':
+        return write(0, referenceSumBands(read(0), [step.n, step.bands, step.channels]));
       case 'pointwise': {
         const t = this.tensor(step.conv);
         const residual = step.residual === null ? null : buffers.get(step.residual)!;

@@ -1,32 +1,97 @@
 /**
  * The SIMD core with a model's packed weights, and the prepared programs for each input shape
- * seen so far.
+ * seen so far. On one thread it runs each step's work units in order; with a thread pool the
+ * workers share them out, on the same shared memory and with the same bits.
  */
 import type { Program } from '../plan/program.js';
 import { planProgramMemory } from '../plan/memory.js';
 import { elementCount } from '../plan/program.js';
 import type { FoldedTensor } from '../weights/recipe.js';
 import type { SafetensorsFile } from '../weights/safetensors.js';
-import { loadKernels, type CoreKernels } from './kernels.js';
+import { loadKernels } from './kernels.js';
 import { assertFitsWasm32, ensureMemory } from './memory-limits.js';
 import { layoutWeights, packWeights, type WeightLayout } from './packed-weights.js';
-import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
-import { prepareProgram, type PreparedProgram } from './wasm-executor.js';
+import type { ProgramOutputs, RunOptions } from './outputs.js';
+import { compileThreadedCore, environmentProblem, instantiateThreadedCore, type Attempt, type ThreadedCore } from './threads/core.js';
+import { defaultCoordinator, ThreadPool, type Coordinator } from './threads/pool.js';
+import { prepareProgram, type ExecutorKernels, type PreparedProgram } from './wasm-executor.js';
 import type { WasmSource } from './wasm.js';
 
-export class WasmEngine implements Engine {
-  private readonly prepared = new Map<Program, PreparedProgram>();
-  private kernels: CoreKernels | null;
+export interface EngineOptions {
+  /** Where to load the single-threaded core from (default: the package's). */
+  readonly wasm?: WasmSource;
+  /** Threads to run on; above 1 a pool of workers is started, or the reason it cannot be is reported. */
+  readonly threads?: number;
+  /** Where to load the threaded core from (default: the package's `build/efficientnet-threads.wasm`). */
+  readonly threadsWasm?: WasmSource;
+  /**
+   * Which thread coordinates runs (see `threads/pool.ts`): by default this one where it may block
+   * (Node, workers), else a worker (a browser's main thread). Tests choose `worker` to run the
+   * browsers' way in Node.
+   */
+  readonly coordinator?: Coordinator;
+}
 
-  private constructor(kernels: CoreKernels, private readonly weights: WeightLayout) {
+/** How many threads an engine runs on, and why fewer than asked for, if so. */
+export interface ThreadingReport {
+  readonly threads: number;
+  readonly reason?: string;
+}
+
+interface Prepared extends PreparedProgram {
+  /** The id the pool's workers know this program by. */
+  readonly id: number;
+}
+
+/** The threaded core with its pool started, or why there is none. */
+async function startThreads(
+  threads: number, source: WasmSource | undefined, coordinator: Coordinator,
+): Promise<Attempt<{ core: ThreadedCore; pool: ThreadPool }>> {
+  const problem = environmentProblem();
+  if (problem !== null) return { ok: false, reason: problem };
+  const module = await compileThreadedCore(source);
+  if (!module.ok) return module;
+  const core = await instantiateThreadedCore(module.value);
+  if (!core.ok) return core;
+  const pool = await ThreadPool.start(core.value, threads, coordinator);
+  if (!pool.ok) return pool;
+  return { ok: true, value: { core: core.value, pool: pool.value } };
+}
+
+export class WasmEngine {
+  private readonly prepared = new Map<Program, Prepared>();
+  private kernels: ExecutorKernels | null;
+
+  private constructor(
+    kernels: ExecutorKernels, private readonly weights: WeightLayout, private readonly pool: ThreadPool | null,
+    readonly threading: ThreadingReport,
+  ) {
     this.kernels = kernels;
   }
 
-  static async load(file: SafetensorsFile, recipe: readonly FoldedTensor[], bnEps: number, wasm?: WasmSource): Promise<WasmEngine> {
-    const kernels = await loadKernels(wasm);
-    const layout = layoutWeights(kernels, recipe, kernels.heap_base());
-    packWeights(kernels, layout, file, bnEps);
-    return new WasmEngine(kernels, layout);
+  /**
+   * Packs the weights into a core instance. With `threads` above 1 that is the threaded core on
+   * a shared memory, with its workers already started (they instantiate before any weight is
+   * written); when threads cannot run here it is the single-threaded core, and `threading` says why.
+   */
+  static async load(file: SafetensorsFile, recipe: readonly FoldedTensor[], bnEps: number, options: EngineOptions = {}): Promise<WasmEngine> {
+    const requested = options.threads ?? 1;
+    let threaded: { core: ThreadedCore; pool: ThreadPool } | null = null;
+    let threading: ThreadingReport = { threads: 1 };
+    if (requested > 1) {
+      const attempt = await startThreads(requested, options.threadsWasm, options.coordinator ?? defaultCoordinator());
+      if (attempt.ok) threaded = attempt.value;
+      else threading = { threads: 1, reason: attempt.reason };
+    }
+    const kernels = threaded?.core.kernels ?? ((await loadKernels(options.wasm)) as ExecutorKernels);
+    try {
+      const layout = layoutWeights(kernels, recipe, kernels.heap_base());
+      packWeights(kernels, layout, file, bnEps);
+      return new WasmEngine(kernels, layout, threaded?.pool ?? null, threaded ? { threads: threaded.pool.size } : threading);
+    } catch (error) {
+      threaded?.pool.dispose();
+      throw error;
+    }
   }
 
   /** Bytes of WebAssembly memory in use: packed weights plus the largest arena planned so far. */
@@ -41,48 +106,85 @@ export class WasmEngine implements Engine {
     const arena = planProgramMemory(program);
     const what = `a batch of ${program.n} at ${program.height}x${program.width}`;
     assertFitsWasm32(this.weights.end + arena.bytes + 65536, what);
-    const prepared = prepareProgram(kernels, program, arena, this.weights, this.weights.end);
+    const prepared = { ...prepareProgram(kernels, program, arena, this.weights, this.weights.end), id: this.prepared.size };
+    // Grown here, between runs: no worker is running a kernel while the memory changes size.
     ensureMemory(kernels.memory, prepared.end, what);
+    this.pool?.addProgram(prepared.id, prepared.plan);
     this.prepared.set(program, prepared);
   }
 
-  run(program: Program, input: Float32Array, options: RunOptions): ProgramOutputs {
+  /** One forward pass: synchronous when this thread runs or coordinates it, a promise when a worker coordinates. */
+  run(program: Program, input: Float32Array, options: RunOptions): ProgramOutputs | Promise<ProgramOutputs> {
     this.prepare(program);
-    const kernels = this.kernels!;
     const prepared = this.prepared.get(program)!;
-    // Views are made after the last possible memory.grow and never kept: growth detaches them.
-    const copy = (id: string): Float32Array =>
-      new Float32Array(kernels.memory.buffer, prepared.offsets.get(id)!, elementCount(program.buffers.get(id)!.shape)).slice();
-    new Float32Array(kernels.memory.buffer, prepared.offsets.get(program.input)!, input.length).set(input);
-    const checkpoints = options.onCheckpoint ? program.checkpoints : [];
-    let next = 0;
-    const onStep = options.onStep;
-    prepared.calls.forEach((call, index) => {
-      if (onStep) {
-        const start = performance.now();
-        call();
-        const milliseconds = performance.now() - start;
-        const step = program.steps[index];
-        const written = step.writes[0];
-        onStep({ step, milliseconds, shape: program.buffers.get(written)!.shape, output: () => copy(written) });
+    this.view(prepared, program.input, input.length).set(input);
+    const hooked = options.onStep !== undefined || options.onCheckpoint !== undefined;
+    const steps = program.steps.length;
+    const pool = this.pool;
+    if (pool === null || pool.coordinator === 'host') {
+      // Hooks look at memory between steps, so with hooks each step is run (and timed) alone.
+      const runSteps = pool === null
+        ? (from: number, to: number) => {
+          for (let step = from; step < to; step++) for (const unit of prepared.units[step]) unit();
+        }
+        : (from: number, to: number) => pool.runHere(prepared.id, from, to, prepared.units);
+      if (!hooked) {
+        runSteps(0, steps);
       } else {
-        call();
+        for (let index = 0; index < steps; index++) {
+          const start = performance.now();
+          runSteps(index, index + 1);
+          this.report(prepared, index, options, performance.now() - start);
+        }
       }
-      while (next < checkpoints.length && checkpoints[next].afterStep === index) {
-        const c = checkpoints[next++];
-        options.onCheckpoint!(c, copy(c.buffer), program.buffers.get(c.buffer)!.shape);
+      return this.outputs(prepared);
+    }
+    if (!hooked) return pool.runInWorkers(prepared.id, 0, steps).then(() => this.outputs(prepared));
+    return (async () => {
+      for (let index = 0; index < steps; index++) {
+        const start = performance.now();
+        await pool.runInWorkers(prepared.id, index, index + 1);
+        this.report(prepared, index, options, performance.now() - start);
       }
-    });
-    return {
-      logits: copy(program.logits),
-      features: copy(program.features),
-      probabilities: program.probabilities === null ? null : copy(program.probabilities),
-      featureMaps: program.featureMaps.map((m) => copy(m.buffer)),
-    };
+      return this.outputs(prepared);
+    })();
   }
 
   dispose(): void {
+    this.pool?.dispose();
     this.kernels = null;
     this.prepared.clear();
+  }
+
+  // Views are made after the last possible memory.grow and never kept: growth detaches them.
+  private view(prepared: Prepared, id: string, length: number): Float32Array {
+    return new Float32Array(this.kernels!.memory.buffer, prepared.offsets.get(id)!, length);
+  }
+
+  private copy(prepared: Prepared, id: string): Float32Array {
+    return this.view(prepared, id, elementCount(prepared.program.buffers.get(id)!.shape)).slice();
+  }
+
+  /** Tells the hooks that step `index` took `milliseconds`, and hands over the checkpoints it completed. */
+  private report(prepared: Prepared, index: number, options: RunOptions, milliseconds: number): void {
+    const program = prepared.program;
+    if (options.onStep) {
+      const step = program.steps[index];
+      const written = step.writes[0];
+      options.onStep({ step, milliseconds, shape: program.buffers.get(written)!.shape, output: () => this.copy(prepared, written) });
+    }
+    for (const c of program.checkpoints) {
+      if (c.afterStep === index && options.onCheckpoint) options.onCheckpoint(c, this.copy(prepared, c.buffer), program.buffers.get(c.buffer)!.shape);
+    }
+  }
+
+  private outputs(prepared: Prepared): ProgramOutputs {
+    const program = prepared.program;
+    return {
+      logits: this.copy(prepared, program.logits),
+      features: this.copy(prepared, program.features),
+      probabilities: program.probabilities === null ? null : this.copy(prepared, program.probabilities),
+      featureMaps: program.featureMaps.map((m) => this.copy(prepared, m.buffer)),
+    };
   }
 }

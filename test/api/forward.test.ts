@@ -29,10 +29,8 @@ const bytesOf = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset,
 describe('b0 forward', () => {
   const weights = createSyntheticWeights({ variant: 'b0', seed: 11 });
   let wasm: EfficientNet;
-  let reference: EfficientNet;
   beforeAll(async () => {
     wasm = await EfficientNet.create({ variant: 'b0', weights });
-    reference = await EfficientNet.create({ variant: 'b0', weights, backend: 'reference' });
   });
 
   it.each([

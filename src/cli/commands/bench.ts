@@ -9,7 +9,7 @@ import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { median } from '../median.js';
 
-export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T] [--runs N] [--json]';
+export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T|auto] [--runs N] [--json]';
 
 export async function benchCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, {
@@ -24,14 +24,12 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
   if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
   const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
   const batch = integerOption(values.batch, '--batch', 1);
-  const threads = integerOption(values.threads, '--threads', 1);
+  const requested = values.threads === 'auto' ? 'auto' : integerOption(values.threads, '--threads', 1);
   const runs = integerOption(values.runs, '--runs', 10);
-  if (threads !== 1) {
-    throw new UsageError('this build runs on one thread; --threads accepts only 1 until the worker pool lands');
-  }
   const started = performance.now();
-  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }) });
+  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), threads: requested });
   const loadMs = performance.now() - started;
+  const { threads, reason } = net.threading;
   const shape = [batch, 3, resolution, resolution];
   const input = new Float32Array(batch * 3 * resolution * resolution); // [n, 3, r, r]
   for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.001);
@@ -46,14 +44,15 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
   const medianMs = median(times);
   const macs = summarizeNetwork(net.network, resolution).macs * batch;
   const report = {
-    variant, resolution, batch, threads, runs, medianMs, minMs: Math.min(...times), maxMs: Math.max(...times),
+    variant, resolution, batch, threads, ...(reason === undefined ? {} : { threadsReason: reason }), runs, medianMs, minMs: Math.min(...times), maxMs: Math.max(...times),
     imagesPerSecond: (batch * 1000) / medianMs, gmacsPerSecond: macs / medianMs / 1e6, loadMs,
   };
   if (values.json) {
     out(JSON.stringify(report));
     return;
   }
-  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread, synthetic weights`);
+  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, synthetic weights`);
+  if (reason !== undefined) out(`  running on one thread: ${reason}`);
   out(`  median ${medianMs.toFixed(1)} ms over ${runs} runs (min ${report.minMs.toFixed(1)}, max ${report.maxMs.toFixed(1)})`);
   out(`  ${report.imagesPerSecond.toFixed(1)} images/s, ${report.gmacsPerSecond.toFixed(2)} G multiply-adds/s; load ${loadMs.toFixed(0)} ms`);
 }
