@@ -10,21 +10,17 @@
 import { buildNetwork } from '../src/arch/network.js';
 import { EfficientNet } from '../src/efficientnet.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
-import { createSyntheticWeights } from '../src/weights/synthetic.js';
 import { buildTfjsWasmModel } from './peers/tfjs-wasm.js';
 import { buildOnnxRuntimeModel } from './peers/onnxruntime.js';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { interleave, machineLine } from './support.js';
+import { b0Workload, interleave, machineLine } from './support.js';
 
 const RESOLUTION = 224;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
 
-const bytes = createSyntheticWeights({ variant: 'b0', seed: 1 });
-const shape = [1, 3, RESOLUTION, RESOLUTION] as const;
-const input = new Float32Array(3 * RESOLUTION * RESOLUTION); // [1, 3, 224, 224]
-for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.01);
+const { bytes, shape, input } = b0Workload(RESOLUTION);
 
 const ours = await EfficientNet.create({ variant: 'b0', weights: bytes });
 const tfjs = await buildTfjsWasmModel(buildNetwork('b0'), parseSafetensors(bytes), 'same', 1e-3);

@@ -11,8 +11,7 @@ import { stepMultiplyAdds } from '../src/plan/cost.js';
 import type { Step } from '../src/plan/program.js';
 import { PEAK_PROBE_FLOPS_PER_ITERATION, type GemmExports } from '../src/runtime/kernels/gemm.js';
 import { instantiateCore } from '../src/runtime/wasm.js';
-import { createSyntheticWeights } from '../src/weights/synthetic.js';
-import { machineLine, median } from './support.js';
+import { b0Workload, machineLine, median } from './support.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const PROBE_ITERATIONS = 2_000_000;
@@ -29,9 +28,8 @@ function ceilingGmacs(): number {
   return (PROBE_ITERATIONS * PEAK_PROBE_FLOPS_PER_ITERATION) / 2 / median(samples) / 1e6;
 }
 
-const net = await EfficientNet.create({ variant: 'b0', weights: createSyntheticWeights({ variant: 'b0', seed: 1 }) });
-const shape = [1, 3, 224, 224];
-const input = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.01)); // [1, 3, 224, 224]
+const { bytes, shape, input } = b0Workload();
+const net = await EfficientNet.create({ variant: 'b0', weights: bytes });
 
 const family = (step: Step): string => {
   if (step.kind === 'pointwise') return step.module === 'classifier' ? 'classifier (gemm)' : step.activation === 'swish' ? 'pointwise expand/head (gemm+swish)' : 'pointwise project (gemm+residual)';

@@ -12,19 +12,15 @@
 import { buildNetwork } from '../src/arch/network.js';
 import { EfficientNet } from '../src/efficientnet.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
-import { createSyntheticWeights } from '../src/weights/synthetic.js';
 import { buildOnnxRuntimeModel } from './peers/onnxruntime.js';
-import { interleave } from './support.js';
+import { b0Workload, interleave } from './support.js';
 
 const RESOLUTION = 224;
 const THREADS = Number(process.argv[2] ?? 2);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
 
-const bytes = createSyntheticWeights({ variant: 'b0', seed: 1 });
-const shape = [1, 3, RESOLUTION, RESOLUTION] as const;
-const input = new Float32Array(3 * RESOLUTION * RESOLUTION); // [1, 3, 224, 224]
-for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.01);
+const { bytes, shape, input } = b0Workload(RESOLUTION);
 
 const ours = await EfficientNet.create({ variant: 'b0', weights: bytes });
 const peer = await buildOnnxRuntimeModel(buildNetwork('b0'), parseSafetensors(bytes), 'same', 1e-3, THREADS);

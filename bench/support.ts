@@ -4,6 +4,7 @@
  */
 import { Bench } from 'tinybench';
 import { median } from '../src/cli/median.js';
+import { createSyntheticWeights } from '../src/weights/synthetic.js';
 
 export interface Contender {
   readonly name: string;
@@ -36,4 +37,12 @@ export async function interleave(contenders: readonly Contender[], rounds: numbe
 
 export function machineLine(): string {
   return `${process.platform} ${process.arch}, Node ${process.versions.node}, V8 ${process.versions.v8}, ${new Date().toISOString().slice(0, 10)}`;
+}
+
+/** The benches' common job: synthetic B0 weights (seed 1) and one smooth square image. */
+export function b0Workload(resolution = 224): { bytes: Uint8Array; shape: readonly [1, 3, number, number]; input: Float32Array } {
+  const bytes = createSyntheticWeights({ variant: 'b0', seed: 1 });
+  const input = new Float32Array(3 * resolution * resolution); // [1, 3, resolution, resolution]
+  for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.01);
+  return { bytes, shape: [1, 3, resolution, resolution], input };
 }
