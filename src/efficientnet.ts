@@ -14,7 +14,7 @@ import { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';
 import { createPreprocessor, type Preprocessor } from './image/preprocess.js';
 import { preprocessRecipe, type PreprocessRecipe, type RecipeOptions } from './image/recipe.js';
 import { buildProgram, elementCount, type Program, type ProgramOptions } from './plan/program.js';
-import type { ProgramOutputs, RunOptions } from './runtime/outputs.js';
+import type { Engine, ProgramOutputs, RunOptions } from './runtime/outputs.js';
 import { ReferenceExecutor } from './runtime/reference-executor.js';
 import { availableThreads, compileThreadedCore, environmentProblem, instantiateThreadedCore, MAX_THREADS } from './runtime/threads/core.js';
 import { WasmEngine, type ThreadingReport } from './runtime/wasm-engine.js';
@@ -124,7 +124,6 @@ async function requestedThreads(option: CreateOptions['threads']): Promise<numbe
   return option;
 }
 
-
 export class EfficientNet {
   readonly network: NetworkSpec;
   readonly padding: PaddingMode;
@@ -136,7 +135,7 @@ export class EfficientNet {
   readonly backend: Backend;
   /** The threads this model runs on, and why fewer than requested, if so. */
   readonly threading: ThreadingReport;
-  private readonly engine: WasmEngine | ReferenceExecutor;
+  private readonly engine: Engine;
   private readonly wasm: WasmSource | undefined;
   private readonly programs = new Map<string, Program>();
   private preprocessor: Promise<Preprocessor> | null = null;
@@ -144,7 +143,7 @@ export class EfficientNet {
   private disposed = false;
 
   private constructor(
-    config: ResolvedConfig, backend: Backend, engine: WasmEngine | ReferenceExecutor, threading: ThreadingReport, wasm: WasmSource | undefined,
+    config: ResolvedConfig, backend: Backend, engine: Engine, threading: ThreadingReport, wasm: WasmSource | undefined,
   ) {
     this.network = config.network;
     this.padding = config.padding;

@@ -38,6 +38,7 @@ export interface StepEvent {
 /** The common face of the two backends. */
 export interface Engine {
   prepare(program: Program): void;
-  run(program: Program, input: Float32Array, options: RunOptions): ProgramOutputs;
+  /** The worker pool answers asynchronously; one thread and the reference answer at once. */
+  run(program: Program, input: Float32Array, options: RunOptions): ProgramOutputs | Promise<ProgramOutputs>;
   dispose(): void;
 }

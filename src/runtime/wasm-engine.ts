@@ -11,7 +11,7 @@ import type { SafetensorsFile } from '../weights/safetensors.js';
 import { loadKernels } from './kernels.js';
 import { assertFitsWasm32, ensureMemory } from './memory-limits.js';
 import { layoutWeights, packWeights, type WeightLayout } from './packed-weights.js';
-import type { ProgramOutputs, RunOptions } from './outputs.js';
+import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
 import { compileThreadedCore, environmentProblem, instantiateThreadedCore, type Attempt, type ThreadedCore } from './threads/core.js';
 import { defaultCoordinator, ThreadPool, type Coordinator } from './threads/pool.js';
 import { prepareProgram, type ExecutorKernels, type PreparedProgram } from './wasm-executor.js';
@@ -58,7 +58,7 @@ async function startThreads(
   return { ok: true, value: { core: core.value, pool: pool.value } };
 }
 
-export class WasmEngine {
+export class WasmEngine implements Engine {
   private readonly prepared = new Map<Program, Prepared>();
   private kernels: ExecutorKernels | null;
 
