@@ -8,33 +8,21 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoServer, type DemoServer } from '../../src/cli/commands/demo.js';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EfficientNet } from '../../src/efficientnet.js';
 import type { VariantName } from '../../src/arch/variants.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
-import { DETERMINISTIC_INPUT_SOURCE, deterministicInput, launchChromium, type Browser } from '../support/browser.js';
+import { DETERMINISTIC_INPUT_SOURCE, deterministicInput, useDemoInChromium } from '../support/browser.js';
 import type { Page } from 'playwright-core';
 
-let server: DemoServer;
-let browser: Browser;
+const demo = useDemoInChromium();
 const workdir = mkdtempSync(join(tmpdir(), 'efficientnet-browser-'));
 
-beforeAll(async () => {
-  server = await startDemoServer({ port: 0 });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  rmSync(workdir, { recursive: true, force: true });
-});
+afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
 /** Opens the demo page and waits until its module (and so the library) has loaded. */
 async function openDemo(): Promise<{ page: Page; errors: string[] }> {
-  const opened = await browser.newPage();
-  await opened.page.goto(`${server.url}demo/`);
+  const opened = await demo.openDemoPage();
   await opened.page.waitForSelector('body[data-state="ready"]');
   return opened;
 }

@@ -6,28 +6,19 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { buildNetwork } from '../../src/arch/network.js';
-import { startDemoServer, type DemoServer } from '../../src/cli/commands/demo.js';
 import { decodeImage, type RgbImage } from '../../src/image/decode.js';
-import { launchChromium, type Browser } from '../support/browser.js';
+import { useDemoInChromium } from '../support/browser.js';
 
 /** Set it to keep the screenshot for a look; by default it goes to a temporary directory removed afterwards. */
 const KEPT_SCREENSHOT_DIR = process.env.INSIDE_SCREENSHOT_DIR;
 
-let server: DemoServer;
-let browser: Browser;
+const demo = useDemoInChromium();
 const screenshotDir = KEPT_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), 'efficientnet-inside-'));
 
-beforeAll(async () => {
-  server = await startDemoServer({ port: 0 });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
+afterAll(() => {
   if (KEPT_SCREENSHOT_DIR === undefined) rmSync(screenshotDir, { recursive: true, force: true });
 });
 
@@ -105,8 +96,7 @@ function screenshotBrightness(image: RgbImage, box: Box, scale: number): number[
 
 describe('the inside view of the demo page', () => {
   it('draws a non-uniform heat-map per stage output and a gate chart per block, and they show on screen', async () => {
-    const { page, errors } = await browser.newPage();
-    await page.goto(`${server.url}demo/`);
+    const { page, errors } = await demo.openDemoPage();
     await page.waitForSelector('body[data-state="ready"]');
     await page.click('button[data-photo="grace_hopper.jpg"]');
     await page.waitForSelector('body[data-state="done"], body[data-state="error"]');

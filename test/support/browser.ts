@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
+import { startDemoServer, type DemoServer } from '../../src/cli/commands/demo.js';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -79,3 +81,37 @@ export const DETERMINISTIC_INPUT_SOURCE = `(length, seed) => {
 }`;
 
 export const deterministicInput = new Function(`return ${DETERMINISTIC_INPUT_SOURCE};`)() as (length: number, seed: number) => Float32Array;
+
+/** A test file's demo server and Chromium, started before its tests and closed after them. */
+export interface DemoSession {
+  readonly server: DemoServer;
+  readonly browser: Browser;
+  /** A new page on the demo, with the page's console errors collected. */
+  openDemoPage(): Promise<{ page: Page; errors: string[] }>;
+}
+
+export function useDemoInChromium(): DemoSession {
+  let server: DemoServer | undefined;
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    server = await startDemoServer({ port: 0 });
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  return {
+    get server() {
+      return server!;
+    },
+    get browser() {
+      return browser!;
+    },
+    async openDemoPage() {
+      const opened = await browser!.newPage();
+      await opened.page.goto(`${server!.url}demo/`);
+      return opened;
+    },
+  };
+}

@@ -5,24 +5,12 @@
  * Uses the built package (`npm run build`, which `npm test` runs first).
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDemoServer, type DemoServer } from '../../src/cli/commands/demo.js';
+import { describe, expect, it } from 'vitest';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
-import { DETERMINISTIC_INPUT_SOURCE, deterministicInput, launchChromium, type Browser } from '../support/browser.js';
+import { DETERMINISTIC_INPUT_SOURCE, deterministicInput, useDemoInChromium } from '../support/browser.js';
 
-let server: DemoServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  server = await startDemoServer({ port: 0 });
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+const demo = useDemoInChromium();
 
 const SHAPE = [2, 3, 83, 97] as const;
 const WEIGHTS_SEED = 16;
@@ -35,8 +23,7 @@ interface PageResult {
 
 describe('threads in Chromium', () => {
   it('run on Web Workers with the bits of one thread, in the page and in Node', async () => {
-    const { page, errors } = await browser.newPage();
-    await page.goto(`${server.url}demo/`);
+    const { page, errors } = await demo.openDemoPage();
     await page.waitForSelector('body[data-state="ready"]');
     const result: PageResult = await page.evaluate(async ({ shape, weightsSeed, inputSeed, inputSource }) => {
       const library = (window as unknown as { efficientnet: typeof import('../../src/index.js') }).efficientnet;
