@@ -1,11 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PaddingMode } from '../../src/arch/padding.js';
-import { axisGeometry } from '../../src/plan/geometry.js';
 import type { Activation } from '../../src/plan/program.js';
 import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
 import type { ConvExports } from '../../src/runtime/kernels/conv.js';
-import { referenceConv2d, type WindowGeometry } from '../../src/runtime/reference/conv.js';
+import { referenceConv2d } from '../../src/runtime/reference/conv.js';
 import { createTestCore, type TestCore } from '../support/core.js';
+import { windowGeometry } from '../support/geometry.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import { activationErrorBound, expectSameBits, expectWithin, sumErrorBound } from '../support/tolerance.js';
 
@@ -41,12 +41,6 @@ beforeAll(async () => {
   codeOf = (activation) => activationCode(core.exports as unknown as CoreKernels, activation);
 });
 
-function geometryOf(c: ConvCase): WindowGeometry {
-  const rows = axisGeometry(c.h, c.kernel, c.stride, c.padding);
-  const columns = axisGeometry(c.w, c.kernel, c.stride, c.padding);
-  return { stride: c.stride, padTop: rows.before, padLeft: columns.before, outH: rows.output, outW: columns.output };
-}
-
 function randomData(c: ConvCase, seed: number): ConvData {
   const rng = mulberry32(seed);
   return {
@@ -58,7 +52,7 @@ function randomData(c: ConvCase, seed: number): ConvData {
 
 /** Packs, runs conv2d in the core, checks nothing past the output was written, returns [n, outH, outW, cout]. */
 function runCore(c: ConvCase, data: ConvData): Float32Array {
-  const g = geometryOf(c);
+  const g = windowGeometry(c);
   core.reset();
   const source = core.put(data.weight);
   const packed = core.alloc(kernels.conv2d_packed_floats(c.cout, c.cin, c.kernel, c.kernel));
@@ -80,7 +74,7 @@ function runCore(c: ConvCase, data: ConvData): Float32Array {
  * absolute values. Swish then adds its slope and own rounding (activationErrorBound).
  */
 function expectMatchesReference(c: ConvCase, data: ConvData, actual: Float32Array, label: string): void {
-  const g = geometryOf(c);
+  const g = windowGeometry(c);
   const shape = [c.n, c.h, c.w, c.cin] as const;
   const weightShape = [c.cout, c.cin, c.kernel, c.kernel] as const;
   const expected = referenceConv2d(data.input, shape, data.weight, weightShape, data.bias, g, c.activation);
@@ -157,8 +151,8 @@ describe('conv2d determinism', () => {
     const narrowInput = data.input.filter((_, i) => Math.floor(i / wide.cin) % wide.w < narrow.w);
     const wideOut = runCore(wide, data);
     const narrowOut = runCore(narrow, { ...data, input: narrowInput });
-    const wideColumns = geometryOf(wide).outW;
-    const narrowColumns = geometryOf(narrow).outW;
+    const wideColumns = windowGeometry(wide).outW;
+    const narrowColumns = windowGeometry(narrow).outW;
     const sameColumns = wideOut.filter((_, i) => Math.floor(i / wide.cout) % wideColumns < narrowColumns);
     expectSameBits(narrowOut, sameColumns, 'columns 0..3');
   });

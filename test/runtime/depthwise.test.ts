@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PaddingMode } from '../../src/arch/padding.js';
-import { axisGeometry } from '../../src/plan/geometry.js';
 import type { Activation } from '../../src/plan/program.js';
 import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
 import type { DepthwiseExports } from '../../src/runtime/kernels/depthwise.js';
@@ -8,6 +7,7 @@ import type { WindowGeometry } from '../../src/runtime/reference/conv.js';
 import { referenceDepthwise } from '../../src/runtime/reference/depthwise.js';
 import { referenceChannelSums } from '../../src/runtime/reference/pool.js';
 import { createTestCore, type TestCore } from '../support/core.js';
+import { windowGeometry } from '../support/geometry.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import { activationErrorBound, expectSameBits, expectWithin, sumErrorBound } from '../support/tolerance.js';
 
@@ -48,12 +48,6 @@ beforeAll(async () => {
   codeOf = (activation) => activationCode(core.exports as unknown as CoreKernels, activation);
 });
 
-function geometryOf(c: DepthwiseCase): WindowGeometry {
-  const rows = axisGeometry(c.h, c.kernel, c.stride, c.padding);
-  const columns = axisGeometry(c.w, c.kernel, c.stride, c.padding);
-  return { stride: c.stride, padTop: rows.before, padLeft: columns.before, outH: rows.output, outW: columns.output };
-}
-
 function randomData(c: DepthwiseCase, seed: number): DepthwiseData {
   const rng = mulberry32(seed);
   return {
@@ -74,7 +68,7 @@ function expectGuardIntact(offset: number, floats: number, label: string): void 
   expect(core.get(offset + floats * 4, GUARD_FLOATS).every(Number.isNaN), `${label}: floats after it untouched`).toBe(true);
 }
 
-function runCore(c: DepthwiseCase, data: DepthwiseData, g: WindowGeometry = geometryOf(c)): DepthwiseResult {
+function runCore(c: DepthwiseCase, data: DepthwiseData, g: WindowGeometry = windowGeometry(c)): DepthwiseResult {
   core.reset();
   const source = core.put(data.weight);
   const packed = core.alloc(kernels.depthwise_packed_floats(c.c, c.kernel));
@@ -98,7 +92,7 @@ function runCore(c: DepthwiseCase, data: DepthwiseData, g: WindowGeometry = geom
  * bounds plus the rounding of outH*outW additions.
  */
 function expectMatchesReference(
-  c: DepthwiseCase, data: DepthwiseData, actual: DepthwiseResult, label: string, g: WindowGeometry = geometryOf(c),
+  c: DepthwiseCase, data: DepthwiseData, actual: DepthwiseResult, label: string, g: WindowGeometry = windowGeometry(c),
 ): void {
   const shape = [c.n, c.h, c.w, c.c] as const;
   const expected = referenceDepthwise(data.input, shape, data.weight, c.kernel, data.bias, g, c.activation);
@@ -219,7 +213,7 @@ describe('depthwise_conv determinism', () => {
     const c: DepthwiseCase = { n: 1, h: 6, w: 6, c: 8, kernel: 3, stride: 1, padding: 'same', activation: 'none', withSums: true };
     const data = randomData(c, 21);
     const first = runCore(c, data);
-    const g = geometryOf(c);
+    const g = windowGeometry(c);
     // Run again into the same sums buffer, which now holds the first run's values.
     const again = core.alloc(first.output.length);
     const sums = core.put(first.sums!);
