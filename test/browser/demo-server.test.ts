@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemoServer, type DemoServer } from '../../src/cli/commands/demo.js';
-import { runCli } from '../support/cli.js';
+import { firstLine, runCli } from '../support/cli.js';
 
 interface RawResponse {
   readonly status: number;
@@ -124,14 +124,7 @@ describe('efficientnet demo', () => {
     const main = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
     const child = spawn(process.execPath, [main, 'demo', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (output.includes('\n')) resolve(output);
-        });
-        child.on('exit', (code) => reject(new Error(`demo exited with ${code} before printing its address`)));
-      });
+      const line = await firstLine(child);
       const url = /http:\/\/127\.0\.0\.1:\d+\/demo\//.exec(line)?.[0];
       expect(url).toBeDefined();
       const response = await fetch(url!);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { firstLine } from '../support/cli.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
@@ -134,14 +135,7 @@ describe('the packed package', () => {
   it('serves the demo from the installed package, with the codecs npm hoisted beside it', async () => {
     const child = spawn(join(project, 'node_modules', '.bin', 'efficientnet'), ['demo', '--port', '0'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let output = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          output += chunk.toString();
-          if (output.includes('\n')) resolve(output);
-        });
-        child.on('exit', (code) => reject(new Error(`demo exited with ${code} before printing its address`)));
-      });
+      const line = await firstLine(child);
       const base = /http:\/\/127\.0\.0\.1:\d+\//.exec(line)![0];
       expect(existsSync(join(project, 'node_modules', '@jsquash', 'jpeg', 'decode.js'))).toBe(true); // hoisted, not nested
       for (const path of ['demo/', 'dist/index.js', 'build/efficientnet.wasm', 'node_modules/@jsquash/jpeg/decode.js', 'node_modules/@jsquash/png/decode.js']) {
