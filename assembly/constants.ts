@@ -7,3 +7,7 @@ export const ACTIVATION_SWISH: i32 = 1;
 
 /** Bytes per float32 element; every tensor in the core is float32. */
 export const FLOAT_BYTES: i32 = 4;
+
+/** 1 in the relaxed-SIMD build (fused multiply-add where the CPU has it, see madd.ts), 0 in the
+ *  default, bit-reproducible build. The host reads it to report which build it is running. */
+export const RELAXED_SIMD: i32 = ASC_FEATURE_RELAXED_SIMD ? 1 : 0;

@@ -17,6 +17,7 @@
 // exactly this per lane, and swish is the same operations wherever it is applied, so an element's
 // bits depend only on its position and its channel's weights, never on cout or the batch size.
 import { ACTIVATION_SWISH } from './constants';
+import { madd } from './madd';
 import { swish_in_place } from './math';
 
 function paddedChannels(channels: i32): i32 {
@@ -71,11 +72,6 @@ let outputPixelBytes: usize = 0; // cout * 4
 let weightStepBytes: usize = 0; // coutPadded * 4: from one (ky, kx, ci) to the next
 let packedBase: usize = 0; // [kh, kw, cin, coutPadded]
 let biasBase: usize = 0; // [cout]
-
-// @ts-ignore: decorator
-@inline function madd(acc: v128, a: v128, b: v128): v128 {
-  return f32x4.add(acc, f32x4.mul(a, b));
-}
 
 /**
  * Two output pixels `pairStep` input bytes apart whose windows cover all kw columns, window rows

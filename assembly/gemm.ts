@@ -31,6 +31,7 @@
 // operations on every element whichever pass applies them. So an element's bits never depend
 // on which tile, tail or row range (thread split) computed it.
 import { ACTIVATION_SWISH } from './constants';
+import { madd } from './madd';
 import { swish_in_place } from './math';
 
 /** Output channels per packed weight panel: four f32x4 vectors side by side. */
@@ -277,12 +278,6 @@ export function gemm(
   storeColumns(c + 16, q1, columns - 4);
 }
 
-/** acc + a * b as two roundings (mul, then add): no FMA, so every engine gives the same bits. */
-// @ts-ignore: decorator
-@inline function madd(acc: v128, a: v128, b: v128): v128 {
-  return f32x4.add(acc, f32x4.mul(a, b));
-}
-
 /** Stores one tile row (16 columns as four vectors), adding the residual when given one. */
 // @ts-ignore: decorator
 @inline function storeRow(q0: v128, q1: v128, q2: v128, q3: v128, c: usize, residual: usize, columns: i32): void {
@@ -347,13 +342,19 @@ function addInPlace(data: usize, other: usize, count: i32): void {
  *  multiplies away. A whole aligned vector, so this segment ends on a 16-byte boundary. */
 const PROBE_FACTOR = memory.data<f32>([1.0, 1.0, 1.0, 1.0], 16);
 
+/** Scalar multiply-adds in one simd_peak_probe iteration: 24 in the default build (6 f32x4.mul +
+ *  6 f32x4.add), 48 in the relaxed build (12 f32x4.relaxed_madd). */
+export const PEAK_PROBE_MULTIPLY_ADDS: i32 = ASC_FEATURE_RELAXED_SIMD ? 48 : 24;
+
 /**
- * Register-only throughput probe for the machine's f32x4 multiply-add ceiling: six multiply
- * chains (m *= 1) and six add chains (s += m), no memory traffic in the loop. Twelve
- * independent chains keep two multiply and two add pipes busy through a 3-4 cycle latency;
- * more would spill on x64 engines, which give wasm 15 vector registers. Returns a sum of the
- * chains so no work is dead. One iteration is 6 f32x4.mul + 6 f32x4.add, i.e. 24 scalar
- * multiply-adds = 48 flops, the same mix of instructions as the GEMM's inner loop.
+ * Register-only throughput probe for the machine's ceiling on this build's multiply-add, with no
+ * memory traffic in the loop; returns a sum of the chains so no work is dead.
+ * Default build: six multiply chains (m *= 1) and six add chains (s += m). Twelve independent
+ * chains keep two multiply and two add pipes busy through a 3-4 cycle latency; more would spill
+ * on x64 engines, which give wasm 15 vector registers. It is the same mix of instructions as the
+ * GEMM's inner loop.
+ * Relaxed build: twelve independent fused multiply-add chains (s = s * 1 + m), enough to keep
+ * two FMA pipes busy through a 4-5 cycle latency.
  */
 export function simd_peak_probe(iterations: i32): f32 {
   const factor = v128.load(PROBE_FACTOR);
@@ -361,13 +362,25 @@ export function simd_peak_probe(iterations: i32): f32 {
   let m3 = f32x4.splat(1.75), m4 = f32x4.splat(2.0), m5 = f32x4.splat(2.25);
   let s0 = f32x4.splat(0.0), s1 = f32x4.splat(0.5), s2 = f32x4.splat(1.0);
   let s3 = f32x4.splat(1.5), s4 = f32x4.splat(2.0), s5 = f32x4.splat(2.5);
-  for (let i = 0; i < iterations; i++) {
-    s0 = f32x4.add(s0, m0); m0 = f32x4.mul(m0, factor);
-    s1 = f32x4.add(s1, m1); m1 = f32x4.mul(m1, factor);
-    s2 = f32x4.add(s2, m2); m2 = f32x4.mul(m2, factor);
-    s3 = f32x4.add(s3, m3); m3 = f32x4.mul(m3, factor);
-    s4 = f32x4.add(s4, m4); m4 = f32x4.mul(m4, factor);
-    s5 = f32x4.add(s5, m5); m5 = f32x4.mul(m5, factor);
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // m_i and s_i are all accumulators here; the addend is the factor too (values grow linearly).
+    for (let i = 0; i < iterations; i++) {
+      s0 = f32x4.relaxed_madd(s0, factor, factor); m0 = f32x4.relaxed_madd(m0, factor, factor);
+      s1 = f32x4.relaxed_madd(s1, factor, factor); m1 = f32x4.relaxed_madd(m1, factor, factor);
+      s2 = f32x4.relaxed_madd(s2, factor, factor); m2 = f32x4.relaxed_madd(m2, factor, factor);
+      s3 = f32x4.relaxed_madd(s3, factor, factor); m3 = f32x4.relaxed_madd(m3, factor, factor);
+      s4 = f32x4.relaxed_madd(s4, factor, factor); m4 = f32x4.relaxed_madd(m4, factor, factor);
+      s5 = f32x4.relaxed_madd(s5, factor, factor); m5 = f32x4.relaxed_madd(m5, factor, factor);
+    }
+  } else {
+    for (let i = 0; i < iterations; i++) {
+      s0 = f32x4.add(s0, m0); m0 = f32x4.mul(m0, factor);
+      s1 = f32x4.add(s1, m1); m1 = f32x4.mul(m1, factor);
+      s2 = f32x4.add(s2, m2); m2 = f32x4.mul(m2, factor);
+      s3 = f32x4.add(s3, m3); m3 = f32x4.mul(m3, factor);
+      s4 = f32x4.add(s4, m4); m4 = f32x4.mul(m4, factor);
+      s5 = f32x4.add(s5, m5); m5 = f32x4.mul(m5, factor);
+    }
   }
   const sum = f32x4.add(
     f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(s4, s5)),

@@ -5,10 +5,11 @@
  *
  *   npm run bench                                        (all benches, this one included)
  *   node dist-bench/bench/gemm.bench.js [path/to/efficientnet.wasm] [--swish]   (after it, alone)
+ *   node --experimental-wasm-relaxed-simd dist-bench/bench/gemm.bench.js build/efficientnet-relaxed.wasm
  */
 import { resolve } from 'node:path';
 import { Bench } from 'tinybench';
-import { gemmFlops, PEAK_PROBE_FLOPS_PER_ITERATION, type GemmExports } from '../src/runtime/kernels/gemm.js';
+import { gemmFlops, peakProbeMultiplyAdds, type GemmExports } from '../src/runtime/kernels/gemm.js';
 import { instantiateCore } from '../src/runtime/wasm.js';
 
 /** [rows, K, N]: B0's expand, project, head and classifier layers, from large-rows/small-K to small-rows/large-K. */
@@ -57,8 +58,10 @@ function gflops(name: string, flops: number): number {
   return flops / result.latency.p50 / 1e6;
 }
 
-const probeFlops = PROBE_ITERATIONS * PEAK_PROBE_FLOPS_PER_ITERATION;
+const probeFlops = PROBE_ITERATIONS * peakProbeMultiplyAdds(gemm) * 2;
 const ceiling = Math.max(gflops('probe (first)', probeFlops), gflops('probe (last)', probeFlops));
+const build = Number((core.RELAXED_SIMD as WebAssembly.Global).value) === 1 ? 'relaxed (fused multiply-add)' : 'deterministic (mul + add)';
+console.log(`${wasmPath}: ${build}`);
 console.log(`ceiling (simd_peak_probe): ${ceiling.toFixed(1)} GFLOP/s`);
 console.log(`${'rows x K x N'.padEnd(18)}${'GFLOP/s'.padStart(9)}${'of ceiling'.padStart(12)}`);
 for (const [rows, K, N] of SHAPES) {

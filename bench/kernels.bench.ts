@@ -4,19 +4,29 @@
  * its share of the machine's SIMD ceiling measured in the same run by a register-only loop
  * (independent f32x4 mul and add chains, no memory traffic).
  *
- *   npm run bench
+ *   npm run bench     (both builds; by hand: node [--experimental-wasm-relaxed-simd] dist-bench/bench/kernels.bench.js [--relaxed])
+ *
+ * With --relaxed it measures the relaxed-SIMD build (fused multiply-add in the GEMM and stem)
+ * against that build's own ceiling, an FMA-only register loop.
  */
 import { EfficientNet } from '../src/efficientnet.js';
 import { stepMultiplyAdds } from '../src/plan/cost.js';
 import type { Step } from '../src/plan/program.js';
-import { PEAK_PROBE_FLOPS_PER_ITERATION, type GemmExports } from '../src/runtime/kernels/gemm.js';
-import { instantiateCore } from '../src/runtime/wasm.js';
+import { peakProbeMultiplyAdds, type GemmExports } from '../src/runtime/kernels/gemm.js';
+import { relaxedSimdProblem } from '../src/runtime/simd.js';
+import { instantiateCore, relaxedWasmUrl } from '../src/runtime/wasm.js';
 import { b0Workload, machineLine, median } from './support.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const PROBE_ITERATIONS = 2_000_000;
 
-const probeCore = (await instantiateCore()) as unknown as GemmExports;
+const relaxed = process.argv.includes('--relaxed');
+const problem = relaxed ? relaxedSimdProblem() : null;
+if (problem !== null) {
+  console.error(`kernels bench --relaxed: ${problem}`);
+  process.exit(2);
+}
+const probeCore = (await instantiateCore(relaxed ? relaxedWasmUrl() : undefined)) as unknown as GemmExports;
 function ceilingGmacs(): number {
   const samples: number[] = [];
   for (let i = 0; i < 7; i++) {
@@ -24,12 +34,11 @@ function ceilingGmacs(): number {
     probeCore.simd_peak_probe(PROBE_ITERATIONS);
     samples.push(performance.now() - start);
   }
-  // A multiply-add is two flops (one f32x4.mul lane and one f32x4.add lane).
-  return (PROBE_ITERATIONS * PEAK_PROBE_FLOPS_PER_ITERATION) / 2 / median(samples) / 1e6;
+  return (PROBE_ITERATIONS * peakProbeMultiplyAdds(probeCore)) / median(samples) / 1e6;
 }
 
 const { bytes, shape, input } = b0Workload();
-const net = await EfficientNet.create({ variant: 'b0', weights: bytes });
+const net = await EfficientNet.create({ variant: 'b0', weights: bytes, simd: relaxed ? 'relaxed' : 'deterministic' });
 
 const family = (step: Step): string => {
   if (step.kind === 'pointwise') return step.module === 'classifier' ? 'classifier (gemm)' : step.activation === 'swish' ? 'pointwise expand/head (gemm+swish)' : 'pointwise project (gemm+residual)';
@@ -52,8 +61,9 @@ for (let run = 0; run < RUNS; run++) {
 }
 const ceiling = Math.max(ceilingBefore, ceilingGmacs());
 
-console.log(`EfficientNet-B0 224x224 batch 1, 1 thread, per kernel family (medians of ${RUNS} runs); ${machineLine()}`);
-console.log(`SIMD ceiling (register-only f32x4 mul+add loop): ${ceiling.toFixed(1)} G multiply-adds/s`);
+const build = relaxed ? 'relaxed-SIMD build' : 'deterministic build';
+console.log(`EfficientNet-B0 224x224 batch 1, 1 thread, ${build}, per kernel family (medians of ${RUNS} runs); ${machineLine()}`);
+console.log(`SIMD ceiling (register-only f32x4 ${relaxed ? 'relaxed_madd' : 'mul+add'} loop): ${ceiling.toFixed(1)} G multiply-adds/s`);
 console.log(`${'family'.padEnd(38)}${'ms'.padStart(8)}${'G MACs'.padStart(9)}${'GMAC/s'.padStart(9)}${'of ceiling'.padStart(12)}`);
 let total = 0;
 for (const name of macs.keys()) {

@@ -8,7 +8,7 @@
 export {
   EfficientNet, classLabel,
   type Backend, type CreateOptions, type ForwardOptions, type ForwardResult, type ImageInput, type ImageOptions,
-  type ClassifyOptions, type Prediction, type FeatureMap, type ThreadingReport,
+  type ClassifyOptions, type Prediction, type FeatureMap, type ThreadingReport, type SimdMode, type SimdReport,
 } from './efficientnet.js';
 export {
   EfficientNetError, WeightsFormatError, WeightsMismatchError, InputShapeError, ImageDecodeError,

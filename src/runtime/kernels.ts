@@ -11,6 +11,8 @@ export interface CoreKernels {
   readonly memory: WebAssembly.Memory;
   readonly ACTIVATION_NONE: WebAssembly.Global;
   readonly ACTIVATION_SWISH: WebAssembly.Global;
+  /** 1 in the relaxed-SIMD build, 0 in the deterministic one. */
+  readonly RELAXED_SIMD: WebAssembly.Global;
   heap_base(): Ptr;
 
   // Pointwise conv / linear layer as GEMM: [rows, K] x packed [K, N] -> [rows, N].

@@ -12,10 +12,13 @@ import { loadKernels } from './kernels.js';
 import { assertFitsWasm32, ensureMemory } from './memory-limits.js';
 import { layoutWeights, packWeights, type WeightLayout } from './packed-weights.js';
 import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
-import { compileThreadedCore, environmentProblem, instantiateThreadedCore, type Attempt, type ThreadedCore } from './threads/core.js';
+import { relaxedSimdProblem, type SimdMode, type SimdReport } from './simd.js';
+import {
+  compileThreadedCore, environmentProblem, instantiateThreadedCore, relaxedThreadsWasmUrl, type Attempt, type ThreadedCore,
+} from './threads/core.js';
 import { defaultCoordinator, ThreadPool, type Coordinator } from './threads/pool.js';
 import { prepareProgram, type ExecutorKernels, type PreparedProgram } from './wasm-executor.js';
-import type { WasmSource } from './wasm.js';
+import { relaxedWasmUrl, type WasmSource } from './wasm.js';
 
 export interface EngineOptions {
   /** Where to load the single-threaded core from (default: the package's). */
@@ -24,6 +27,11 @@ export interface EngineOptions {
   readonly threads?: number;
   /** Where to load the threaded core from (default: the package's `build/efficientnet-threads.wasm`). */
   readonly threadsWasm?: WasmSource;
+  /**
+   * `relaxed` loads the relaxed-SIMD builds by default (simd.ts), or reports why it cannot;
+   * `wasm` and `threadsWasm` still win when given. What runs is read from the loaded core.
+   */
+  readonly simd?: SimdMode;
   /**
    * Which thread coordinates runs (see `threads/pool.ts`): by default this one where it may block
    * (Node, workers), else a worker (a browser's main thread). Tests choose `worker` to run the
@@ -58,13 +66,20 @@ async function startThreads(
   return { ok: true, value: { core: core.value, pool: pool.value } };
 }
 
+/** The build the loaded core is (read from it, not assumed), and why not the one asked for. */
+function simdReport(kernels: ExecutorKernels, requested: SimdMode | undefined, relaxedProblem: string | null): SimdReport {
+  const mode: SimdMode = Number(kernels.RELAXED_SIMD.value) === 1 ? 'relaxed' : 'deterministic';
+  if (requested !== 'relaxed' || mode === 'relaxed') return { mode };
+  return { mode, reason: relaxedProblem ?? 'the WebAssembly core given in the options is the deterministic build' };
+}
+
 export class WasmEngine implements Engine {
   private readonly prepared = new Map<Program, Prepared>();
   private kernels: ExecutorKernels | null;
 
   private constructor(
     kernels: ExecutorKernels, private readonly weights: WeightLayout, private readonly pool: ThreadPool | null,
-    readonly threading: ThreadingReport,
+    readonly threading: ThreadingReport, readonly simd: SimdReport,
   ) {
     this.kernels = kernels;
   }
@@ -78,16 +93,21 @@ export class WasmEngine implements Engine {
     const requested = options.threads ?? 1;
     let threaded: { core: ThreadedCore; pool: ThreadPool } | null = null;
     let threading: ThreadingReport = { threads: 1 };
+    const relaxedProblem = options.simd === 'relaxed' ? relaxedSimdProblem() : null;
+    const relaxed = options.simd === 'relaxed' && relaxedProblem === null;
     if (requested > 1) {
-      const attempt = await startThreads(requested, options.threadsWasm, options.coordinator ?? defaultCoordinator());
+      const source = options.threadsWasm ?? (relaxed ? relaxedThreadsWasmUrl() : undefined);
+      const attempt = await startThreads(requested, source, options.coordinator ?? defaultCoordinator());
       if (attempt.ok) threaded = attempt.value;
       else threading = { threads: 1, reason: attempt.reason };
     }
-    const kernels = threaded?.core.kernels ?? ((await loadKernels(options.wasm)) as ExecutorKernels);
+    const kernels = threaded?.core.kernels ??
+      ((await loadKernels(options.wasm ?? (relaxed ? relaxedWasmUrl() : undefined))) as ExecutorKernels);
     try {
+      const simd = simdReport(kernels, options.simd, relaxedProblem);
       const layout = layoutWeights(kernels, recipe, kernels.heap_base());
       packWeights(kernels, layout, file, bnEps);
-      return new WasmEngine(kernels, layout, threaded?.pool ?? null, threaded ? { threads: threaded.pool.size } : threading);
+      return new WasmEngine(kernels, layout, threaded?.pool ?? null, threaded ? { threads: threaded.pool.size } : threading, simd);
     } catch (error) {
       threaded?.pool.dispose();
       throw error;

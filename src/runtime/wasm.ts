@@ -13,6 +13,8 @@ export type WasmSource = URL | string | ArrayBuffer | Uint8Array | WebAssembly.M
 export type CoreExports = WebAssembly.Exports & { memory: WebAssembly.Memory };
 
 const defaultWasmUrl = (): URL => new URL('../../build/efficientnet.wasm', import.meta.url);
+/** The relaxed-SIMD build (simd.ts), beside the default one. */
+export const relaxedWasmUrl = (): URL => new URL('../../build/efficientnet-relaxed.wasm', import.meta.url);
 
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 

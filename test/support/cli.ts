@@ -14,8 +14,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], cwd?: string): CliResult {
-  const result = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', cwd, maxBuffer: 64 * 2 ** 20 });
+/** Runs `node [nodeFlags] dist/cli/main.js args` and waits for it. */
+export function runCli(args: string[], cwd?: string, nodeFlags: readonly string[] = []): CliResult {
+  const result = spawnSync(process.execPath, [...nodeFlags, MAIN, ...args], { encoding: 'utf8', cwd, maxBuffer: 64 * 2 ** 20 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 

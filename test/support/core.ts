@@ -2,7 +2,13 @@
  * A tiny bump allocator over a fresh core instance, for kernel tests: copy arrays in, run a
  * kernel, read results out. Views are made on demand because `memory.grow` detaches old ones.
  */
-import { instantiateCore, type CoreExports } from '../../src/runtime/wasm.js';
+import { instantiateCore, relaxedWasmUrl, type CoreExports } from '../../src/runtime/wasm.js';
+
+/**
+ * The build the kernel tests run against: the deterministic one, or the relaxed-SIMD one when
+ * the `relaxed-simd` test project (vitest.config.ts) sets EFFICIENTNET_TEST_CORE=relaxed.
+ */
+export const TEST_CORE_BUILD: 'deterministic' | 'relaxed' = process.env.EFFICIENTNET_TEST_CORE === 'relaxed' ? 'relaxed' : 'deterministic';
 
 export interface TestCore {
   exports: CoreExports;
@@ -17,7 +23,7 @@ export interface TestCore {
 }
 
 export async function createTestCore(): Promise<TestCore> {
-  const exports = await instantiateCore();
+  const exports = await instantiateCore(TEST_CORE_BUILD === 'relaxed' ? relaxedWasmUrl() : undefined);
   const memory = exports.memory;
   const base = Number((exports.heap_base as () => number)());
   let top = base;

@@ -8,8 +8,9 @@ import { summarizeNetwork } from '../../arch/summary.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { median } from '../median.js';
+import { isSimdMode } from '../../runtime/simd.js';
 
-export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T|auto] [--runs N] [--json]';
+export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T|auto] [--simd deterministic|relaxed] [--runs N] [--json]';
 
 export async function benchCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, {
@@ -17,6 +18,7 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
     resolution: { type: 'string' },
     batch: { type: 'string' },
     threads: { type: 'string' },
+    simd: { type: 'string' },
     runs: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
@@ -26,10 +28,13 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
   const batch = integerOption(values.batch, '--batch', 1);
   const requested = values.threads === 'auto' ? 'auto' : integerOption(values.threads, '--threads', 1);
   const runs = integerOption(values.runs, '--runs', 10);
+  const simdMode = values.simd ?? 'deterministic';
+  if (!isSimdMode(simdMode)) throw new UsageError(`unknown --simd "${simdMode}": expected deterministic or relaxed`);
   const started = performance.now();
-  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), threads: requested });
+  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), threads: requested, simd: simdMode });
   const loadMs = performance.now() - started;
   const { threads, reason } = net.threading;
+  const simd = net.simd;
   const shape = [batch, 3, resolution, resolution];
   const input = new Float32Array(batch * 3 * resolution * resolution); // [n, 3, r, r]
   for (let i = 0; i < input.length; i++) input[i] = Math.sin(i * 0.001);
@@ -44,15 +49,17 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
   const medianMs = median(times);
   const macs = summarizeNetwork(net.network, resolution).macs * batch;
   const report = {
-    variant, resolution, batch, threads, ...(reason === undefined ? {} : { threadsReason: reason }), runs, medianMs, minMs: Math.min(...times), maxMs: Math.max(...times),
+    variant, resolution, batch, threads, ...(reason === undefined ? {} : { threadsReason: reason }),
+    simd: simd.mode, ...(simd.reason === undefined ? {} : { simdReason: simd.reason }), runs, medianMs, minMs: Math.min(...times), maxMs: Math.max(...times),
     imagesPerSecond: (batch * 1000) / medianMs, gmacsPerSecond: macs / medianMs / 1e6, loadMs,
   };
   if (values.json) {
     out(JSON.stringify(report));
     return;
   }
-  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, synthetic weights`);
+  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, ${simd.mode} SIMD, synthetic weights`);
   if (reason !== undefined) out(`  running on one thread: ${reason}`);
+  if (simd.reason !== undefined) out(`  running the deterministic build: ${simd.reason}`);
   out(`  median ${medianMs.toFixed(1)} ms over ${runs} runs (min ${report.minMs.toFixed(1)}, max ${report.maxMs.toFixed(1)})`);
   out(`  ${report.imagesPerSecond.toFixed(1)} images/s, ${report.gmacsPerSecond.toFixed(2)} G multiply-adds/s; load ${loadMs.toFixed(0)} ms`);
 }

@@ -19,12 +19,19 @@ export interface GemmExports {
     input: Pointer, rows: number, inChannels: number, packedWeights: Pointer, bias: Pointer,
     outChannels: number, output: Pointer, activation: number, residual: Pointer,
   ): void;
-  /** Runs a register-only f32x4 mul+add loop; each iteration is 48 flops. For measuring the machine's ceiling. */
+  /**
+   * Runs a register-only loop of this build's multiply-add (f32x4 mul + add, or relaxed_madd in
+   * the relaxed build), for measuring the machine's ceiling; PEAK_PROBE_MULTIPLY_ADDS per iteration.
+   */
   simd_peak_probe(iterations: number): number;
+  /** Scalar multiply-adds in one simd_peak_probe iteration (24 deterministic, 48 relaxed). */
+  readonly PEAK_PROBE_MULTIPLY_ADDS: WebAssembly.Global;
 }
 
-/** Flops of one simd_peak_probe iteration (6 f32x4.mul + 6 f32x4.add). */
-export const PEAK_PROBE_FLOPS_PER_ITERATION = 48;
+/** Scalar multiply-adds one simd_peak_probe iteration of this core performs. */
+export function peakProbeMultiplyAdds(core: GemmExports): number {
+  return Number(core.PEAK_PROBE_MULTIPLY_ADDS.value);
+}
 
 /** Flops of one gemm call, counting a multiply-add as two. */
 export function gemmFlops(rows: number, inChannels: number, outChannels: number): number {

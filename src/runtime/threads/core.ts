@@ -11,6 +11,8 @@ import { errorMessage } from './protocol.js';
 
 /** The threaded core's address in the package, beside the single-threaded one. */
 const defaultThreadsWasmUrl = (): URL => new URL('../../../build/efficientnet-threads.wasm', import.meta.url);
+/** The threaded relaxed-SIMD build (../simd.ts). */
+export const relaxedThreadsWasmUrl = (): URL => new URL('../../../build/efficientnet-relaxed-threads.wasm', import.meta.url);
 
 /** Pages the threaded core declares as its minimum (asconfig.json `initialMemory`). */
 const INITIAL_PAGES = 16;

@@ -27,9 +27,11 @@ export interface HostPort {
 export async function spawnWorker(): Promise<WorkerHandle> {
   if (isNode()) {
     const { Worker } = await import('node:worker_threads');
-    // Workers inherit the process's Node flags; `--input-type` (set when the host script came
-    // from `node -e` or stdin) is refused for a file entry, and the worker needs no such flag.
-    const execArgv = process.execArgv.filter((flag) => !flag.startsWith('--input-type'));
+    // Workers inherit the process's Node flags, but refuse two kinds: `--input-type` (set when
+    // the host script came from `node -e` or stdin) for a file entry, and V8's WebAssembly
+    // flags such as --experimental-wasm-relaxed-simd, which are per process and so already
+    // apply to the worker.
+    const execArgv = process.execArgv.filter((flag) => !/^--(input-type|experimental-wasm-|wasm-)/.test(flag));
     const worker = new Worker(new URL('./worker.js', import.meta.url), { execArgv });
     return {
       post: (message) => worker.postMessage(message),
