@@ -1,24 +1,35 @@
 /**
  * Where EfficientNet-B0's time goes, per kernel family, at 224 on one thread: the time of every
- * call of the real network summed per family (medians over runs), its G multiply-adds/s, and
- * its share of the machine's SIMD ceiling measured in the same run by a register-only loop
- * (independent f32x4 mul and add chains, no memory traffic).
+ * call of the real network summed per family, its G multiply-adds/s, and its share of the
+ * machine's SIMD ceiling, measured by a register-only loop (independent f32x4 multiply-add
+ * chains, no memory traffic) right before each run. A shared machine's speed changes from second
+ * to second, so each run is set against the ceiling measured next to it, and the table shows
+ * medians over runs of the times and of those shares.
+ *
+ * It also runs the same program with the expand/head GEMMs' swish epilogue switched off,
+ * alternating with the real one: those GEMM steps then do exactly the real multiply-adds on the
+ * same buffers, so their time is the GEMM's own, measured in place, and the difference is the
+ * swish pass.
  *
  *   npm run bench     (both builds; by hand: node [--experimental-wasm-relaxed-simd] dist-bench/bench/kernels.bench.js [--relaxed])
  *
  * With --relaxed it measures the relaxed-SIMD build (fused multiply-add in the GEMM and stem)
  * against that build's own ceiling, an FMA-only register loop.
  */
-import { EfficientNet } from '../src/efficientnet.js';
+import { buildNetwork } from '../src/arch/network.js';
+import { DEFAULT_BN_EPS } from '../src/arch/padding.js';
 import { stepMultiplyAdds } from '../src/plan/cost.js';
-import type { Step } from '../src/plan/program.js';
+import { buildProgram, type Program, type Step } from '../src/plan/program.js';
 import { peakProbeMultiplyAdds, type GemmExports } from '../src/runtime/kernels/gemm.js';
 import { relaxedSimdProblem } from '../src/runtime/simd.js';
+import { WasmEngine } from '../src/runtime/wasm-engine.js';
 import { instantiateCore, relaxedWasmUrl } from '../src/runtime/wasm.js';
+import { foldingRecipe } from '../src/weights/recipe.js';
+import { parseSafetensors } from '../src/weights/safetensors.js';
 import { b0Workload, machineLine, median } from './support.js';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const PROBE_ITERATIONS = 2_000_000;
+const RUNS = Number(process.env.BENCH_RUNS ?? 21);
+const PROBE_ITERATIONS = 1_000_000;
 
 const relaxed = process.argv.includes('--relaxed');
 const problem = relaxed ? relaxedSimdProblem() : null;
@@ -26,52 +37,88 @@ if (problem !== null) {
   console.error(`kernels bench --relaxed: ${problem}`);
   process.exit(2);
 }
+
 const probeCore = (await instantiateCore(relaxed ? relaxedWasmUrl() : undefined)) as unknown as GemmExports;
-function ceilingGmacs(): number {
-  const samples: number[] = [];
-  for (let i = 0; i < 7; i++) {
+/** The ceiling right now, in G multiply-adds/s: the best of three short probe runs. */
+function ceilingNow(): number {
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
     const start = performance.now();
     probeCore.simd_peak_probe(PROBE_ITERATIONS);
-    samples.push(performance.now() - start);
+    best = Math.min(best, performance.now() - start);
   }
-  return (PROBE_ITERATIONS * peakProbeMultiplyAdds(probeCore)) / median(samples) / 1e6;
+  return (PROBE_ITERATIONS * peakProbeMultiplyAdds(probeCore)) / best / 1e6;
 }
 
 const { bytes, shape, input } = b0Workload();
-const net = await EfficientNet.create({ variant: 'b0', weights: bytes, simd: relaxed ? 'relaxed' : 'deterministic' });
-
-const family = (step: Step): string => {
-  if (step.kind === 'pointwise') return step.module === 'classifier' ? 'classifier (gemm)' : step.activation === 'swish' ? 'pointwise expand/head (gemm+swish)' : 'pointwise project (gemm+residual)';
-  return step.kind;
+const network = buildNetwork('b0');
+const engine = await WasmEngine.load(parseSafetensors(bytes), foldingRecipe(network), DEFAULT_BN_EPS.same, {
+  simd: relaxed ? 'relaxed' : 'deterministic',
+});
+if (engine.simd.reason !== undefined) throw new Error(`not the build asked for: ${engine.simd.reason}`);
+const program = buildProgram(network, 'same', shape);
+// Its values differ downstream of the first switched-off step, so nothing but the GEMM steps'
+// times is read from it.
+const withoutSwishPass: Program = {
+  ...program,
+  steps: program.steps.map((step) => (step.kind === 'pointwise' && step.activation === 'swish' ? { ...step, activation: 'none' } : step)),
 };
 
-const ceilingBefore = ceilingGmacs();
-await net.forward(input, shape); // warm-up
-const timesPerRun: Map<string, number>[] = [];
-const macs = new Map<string, number>();
-for (let run = 0; run < RUNS; run++) {
-  const times = new Map<string, number>();
-  await net.forward(input, shape, {
-    onStep: ({ step, milliseconds: ms }) => {
-      times.set(family(step), (times.get(family(step)) ?? 0) + ms);
-      if (run === 0) macs.set(family(step), (macs.get(family(step)) ?? 0) + stepMultiplyAdds(step));
-    },
-  });
-  timesPerRun.push(times);
+const family = (step: Step): string => {
+  if (step.kind !== 'pointwise') return step.kind;
+  if (step.module === 'classifier') return 'classifier (gemm)';
+  return step.activation === 'swish' ? 'pointwise expand/head (gemm+swish)' : 'pointwise project (gemm+residual)';
+};
+const isLayerGemm = (step: Step): boolean => step.kind === 'pointwise' && step.module !== 'classifier';
+const GEMM_ONLY = 'pointwise GEMM, all 1x1 layers';
+const SWISH_PASS = 'their swish pass (the difference)';
+
+/** Milliseconds per step of one run of `p`, in step order. */
+async function stepTimes(p: Program): Promise<number[]> {
+  const times: number[] = [];
+  await engine.run(p, input, { onStep: ({ milliseconds }) => times.push(milliseconds) });
+  return times;
 }
-const ceiling = Math.max(ceilingBefore, ceilingGmacs());
+
+const macs = new Map<string, number>();
+for (const step of program.steps) macs.set(family(step), (macs.get(family(step)) ?? 0) + stepMultiplyAdds(step));
+macs.set(GEMM_ONLY, program.steps.reduce((sum, step) => sum + (isLayerGemm(step) ? stepMultiplyAdds(step) : 0), 0));
+macs.set(SWISH_PASS, 0);
+
+await stepTimes(program); // warm-up: plans memory and lets the engine tier up
+await stepTimes(withoutSwishPass);
+/** Per run: milliseconds per family, and the ceiling measured right before it. */
+const runs: { ms: Map<string, number>; ceiling: number }[] = [];
+for (let run = 0; run < RUNS; run++) {
+  const ceiling = ceilingNow();
+  const real = await stepTimes(program);
+  const bare = await stepTimes(withoutSwishPass);
+  const ms = new Map<string, number>();
+  program.steps.forEach((step, i) => ms.set(family(step), (ms.get(family(step)) ?? 0) + real[i]));
+  const gemmOnly = withoutSwishPass.steps.reduce((sum, step, i) => sum + (isLayerGemm(step) ? bare[i] : 0), 0);
+  const gemmWithSwish = program.steps.reduce((sum, step, i) => sum + (isLayerGemm(step) ? real[i] : 0), 0);
+  ms.set(GEMM_ONLY, gemmOnly);
+  ms.set(SWISH_PASS, gemmWithSwish - gemmOnly);
+  runs.push({ ms, ceiling });
+}
 
 const build = relaxed ? 'relaxed-SIMD build' : 'deterministic build';
 console.log(`EfficientNet-B0 224x224 batch 1, 1 thread, ${build}, per kernel family (medians of ${RUNS} runs); ${machineLine()}`);
-console.log(`SIMD ceiling (register-only f32x4 ${relaxed ? 'relaxed_madd' : 'mul+add'} loop): ${ceiling.toFixed(1)} G multiply-adds/s`);
-console.log(`${'family'.padEnd(38)}${'ms'.padStart(8)}${'G MACs'.padStart(9)}${'GMAC/s'.padStart(9)}${'of ceiling'.padStart(12)}`);
-let total = 0;
-for (const name of macs.keys()) {
-  const ms = median(timesPerRun.map((t) => t.get(name) ?? 0));
-  total += ms;
+console.log(`SIMD ceiling (register-only f32x4 ${relaxed ? 'relaxed_madd' : 'mul+add'} loop, median of the per-run measurements): ` +
+  `${median(runs.map((r) => r.ceiling)).toFixed(1)} G multiply-adds/s`);
+const header = `${'family'.padEnd(38)}${'ms'.padStart(8)}${'G MACs'.padStart(9)}${'GMAC/s'.padStart(9)}${'of ceiling'.padStart(12)}`;
+function row(name: string): string {
+  const ms = median(runs.map((r) => r.ms.get(name) ?? 0));
   const gmacs = macs.get(name)! / 1e9;
-  const rate = gmacs > 0 ? gmacs / (ms / 1000) : 0;
-  console.log(`${name.padEnd(38)}${ms.toFixed(2).padStart(8)}${gmacs.toFixed(3).padStart(9)}${(rate ? rate.toFixed(1) : '-').padStart(9)}${(rate ? `${((100 * rate) / ceiling).toFixed(0)}%` : '-').padStart(12)}`);
+  if (gmacs === 0) return `${name.padEnd(38)}${ms.toFixed(2).padStart(8)}${gmacs.toFixed(3).padStart(9)}${'-'.padStart(9)}${'-'.padStart(12)}`;
+  const rate = gmacs / (ms / 1000);
+  const share = median(runs.map((r) => gmacs / ((r.ms.get(name) ?? 0) / 1000) / r.ceiling));
+  return `${name.padEnd(38)}${ms.toFixed(2).padStart(8)}${gmacs.toFixed(3).padStart(9)}${rate.toFixed(1).padStart(9)}${`${(100 * share).toFixed(0)}%`.padStart(12)}`;
 }
-console.log(`${'total'.padEnd(38)}${total.toFixed(2).padStart(8)}`);
-net.dispose();
+console.log(header);
+for (const name of new Set(program.steps.map(family))) console.log(row(name));
+console.log(`${'total'.padEnd(38)}${median(runs.map((r) => [...new Set(program.steps.map(family))].reduce((s, f) => s + (r.ms.get(f) ?? 0), 0))).toFixed(2).padStart(8)}`);
+console.log('in place, the same program with the expand/head swish epilogue switched off (alternated runs):');
+console.log(row(GEMM_ONLY));
+console.log(row(SWISH_PASS));
+engine.dispose();
