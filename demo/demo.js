@@ -18,6 +18,8 @@ const SYNTHETIC_METADATA_KEY = 'efficientnet_wasm_synthetic';
 
 const byId = (id) => document.getElementById(id);
 const architecture = byId('architecture');
+const threadsChoice = byId('threads');
+const relaxedChoice = byId('relaxed-simd');
 const weightsFileInput = byId('weights-file');
 
 /** The loaded model for the current choices: { key, ready: Promise<{ net, synthetic }> }. */
@@ -63,6 +65,21 @@ function fillExamples() {
   }
 }
 
+/** create() options for the chosen threads and SIMD build. */
+function engineOptions() {
+  return {
+    threads: threadsChoice.value === 'auto' ? 'auto' : 1,
+    simd: relaxedChoice.checked ? 'relaxed' : 'deterministic',
+  };
+}
+
+/** What the model runs on, and why not what was asked for, if so. */
+function describeEngine(net) {
+  const threads = `${net.threading.threads} thread${net.threading.threads === 1 ? '' : 's'}`;
+  const notes = [net.threading.reason, net.simd.reason].filter((reason) => reason !== undefined);
+  return `${threads}, ${net.simd.mode} SIMD${notes.length > 0 ? ` (${notes.join('; ')})` : ''}`;
+}
+
 /** create() options for the chosen architecture, and the variant to make synthetic weights for. */
 function architectureOptions() {
   const [kind, name] = architecture.value.split(':');
@@ -86,17 +103,19 @@ async function loadModel() {
     weights = weightsFile.bytes;
     synthetic = parseSafetensors(weights).metadata[SYNTHETIC_METADATA_KEY] === 'true';
   }
-  const net = await EfficientNet.create({ ...options, weights });
+  const net = await EfficientNet.create({ ...options, ...engineOptions(), weights });
   const source = synthetic ? 'synthetic weights' : weightsFile.name;
   const size = net.recipe.size;
   byId('model-status').textContent =
-    `EfficientNet-${net.network.name.toUpperCase()}, ${source}, input ${size}x${size}: ready in ${Math.round(performance.now() - started)} ms`;
+    `EfficientNet-${net.network.name.toUpperCase()}, ${source}, input ${size}x${size}, ${describeEngine(net)}: ` +
+    `ready in ${Math.round(performance.now() - started)} ms`;
   return { net, synthetic };
 }
 
 /** The model for the current choices, created on first use and kept until a choice changes. */
 function currentModel() {
-  const key = `${architecture.value}|${weightsChoice()}|${weightsChoice() === 'file' ? weightsFile?.version : SYNTHETIC_SEED}`;
+  const key = `${architecture.value}|${weightsChoice()}|${weightsChoice() === 'file' ? weightsFile?.version : SYNTHETIC_SEED}|` +
+    `${threadsChoice.value}|${relaxedChoice.checked}`;
   if (model?.key !== key) {
     model?.ready.then(({ net }) => net.dispose(), () => {});
     model = { key, ready: loadModel() };
@@ -218,6 +237,8 @@ fillExamples();
 byId('environment').textContent =
   `cross-origin isolated: ${window.crossOriginIsolated ? 'yes' : 'no'} · ${navigator.hardwareConcurrency} logical cores`;
 architecture.addEventListener('change', () => reportFailures(classifyPhoto()));
+threadsChoice.addEventListener('change', () => reportFailures(classifyPhoto()));
+relaxedChoice.addEventListener('change', () => reportFailures(classifyPhoto()));
 for (const radio of document.querySelectorAll('input[name="weights"]')) {
   radio.addEventListener('change', () => reportFailures(classifyPhoto()));
 }

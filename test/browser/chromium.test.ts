@@ -85,6 +85,29 @@ describe('the demo page in Chromium', () => {
     await page.close();
   });
 
+  it('runs on every core and on the relaxed build when asked, and says what it runs on', async () => {
+    const { page, errors } = await openDemo();
+    await page.click('button[data-photo="grace_hopper.jpg"]');
+    await waitForResults(page);
+    const oneThread = await topFive(page);
+    expect(await page.innerText('#model-status')).toMatch(/, 1 thread, deterministic SIMD: ready/);
+
+    await page.evaluate(() => document.body.setAttribute('data-state', 'busy'));
+    await page.selectOption('#threads', 'auto');
+    await waitForResults(page);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(await page.innerText('#model-status')).toContain(`, ${cores} thread${cores === 1 ? '' : 's'}, deterministic SIMD: ready`);
+    expect(await topFive(page)).toEqual(oneThread); // the same bits on any thread count
+
+    await page.evaluate(() => document.body.setAttribute('data-state', 'busy'));
+    await page.check('#relaxed-simd');
+    await waitForResults(page);
+    expect(await page.innerText('#model-status')).toContain('relaxed SIMD: ready');
+    expect(await page.locator('#top5 li .bar').count()).toBe(5);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows a typed error for a file that is not safetensors', async () => {
     const { page } = await openDemo();
     await page.click('button[data-photo="chelsea.png"]');

@@ -47,6 +47,7 @@ afterAll(() => {
 describe('the packed package', () => {
   it('ships the compiled library, the core, the data and the demo, and no sources or tests', () => {
     for (const file of ['dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'build/efficientnet.wasm',
+      'build/efficientnet-threads.wasm', 'build/efficientnet-relaxed.wasm', 'build/efficientnet-relaxed-threads.wasm',
       'data/images/panda.jpg', 'demo/index.html', 'demo/demo.js', 'demo/demo.css']) {
       expect(packedFiles).toContain(file);
     }
@@ -58,7 +59,9 @@ describe('the packed package', () => {
     const root = manifest.exports['.'];
     expect(Object.keys(root)).toEqual(['types', 'node', 'browser', 'default']);
     for (const target of Object.values(root) as string[]) expect(existsSync(join(installed, target))).toBe(true);
-    expect(existsSync(join(installed, manifest.exports['./efficientnet.wasm']))).toBe(true);
+    for (const core of ['./efficientnet.wasm', './efficientnet-threads.wasm', './efficientnet-relaxed.wasm', './efficientnet-relaxed-threads.wasm']) {
+      expect(existsSync(join(installed, manifest.exports[core])), core).toBe(true);
+    }
     expect(existsSync(join(installed, manifest.bin.efficientnet))).toBe(true);
   });
 
