@@ -8,7 +8,7 @@ import { summarizeNetwork } from '../../arch/summary.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { median } from '../median.js';
-import { isSimdMode } from '../../runtime/simd.js';
+import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 
 export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T|auto] [--simd deterministic|relaxed] [--runs N] [--json]';
 
@@ -17,8 +17,7 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
     variant: { type: 'string' },
     resolution: { type: 'string' },
     batch: { type: 'string' },
-    threads: { type: 'string' },
-    simd: { type: 'string' },
+    ...ENGINE_OPTIONS,
     runs: { type: 'string' },
     json: { type: 'boolean', default: false },
   });
@@ -26,12 +25,10 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
   if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
   const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
   const batch = integerOption(values.batch, '--batch', 1);
-  const requested = values.threads === 'auto' ? 'auto' : integerOption(values.threads, '--threads', 1);
   const runs = integerOption(values.runs, '--runs', 10);
-  const simdMode = values.simd ?? 'deterministic';
-  if (!isSimdMode(simdMode)) throw new UsageError(`unknown --simd "${simdMode}": expected deterministic or relaxed`);
+  const engine = engineChoice(values);
   const started = performance.now();
-  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), threads: requested, simd: simdMode });
+  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), ...engine });
   const loadMs = performance.now() - started;
   const { threads, reason } = net.threading;
   const simd = net.simd;
@@ -58,8 +55,7 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
     return;
   }
   out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, ${simd.mode} SIMD, synthetic weights`);
-  if (reason !== undefined) out(`  running on one thread: ${reason}`);
-  if (simd.reason !== undefined) out(`  running the deterministic build: ${simd.reason}`);
+  for (const line of engineFallbacks(net)) out(`  ${line}`);
   out(`  median ${medianMs.toFixed(1)} ms over ${runs} runs (min ${report.minMs.toFixed(1)}, max ${report.maxMs.toFixed(1)})`);
   out(`  ${report.imagesPerSecond.toFixed(1)} images/s, ${report.gmacsPerSecond.toFixed(2)} G multiply-adds/s; load ${loadMs.toFixed(0)} ms`);
 }

@@ -9,10 +9,12 @@ import { ConfigError } from '../../errors.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { readInputFile } from '../files.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
+import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 import { ProgressBar } from '../progress.js';
 
 export const classifyUsage =
-  'efficientnet classify IMAGE|DIR... --model M (--weights FILE | --random-weights) [--topk K] [--batch N] [--json]';
+  'efficientnet classify IMAGE|DIR... --model M (--weights FILE | --random-weights) [--topk K] [--batch N] ' +
+  '[--threads T|auto] [--simd relaxed] [--json]';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
 
@@ -54,6 +56,7 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
     'random-weights': { type: 'boolean', default: false },
     topk: { type: 'string' },
     batch: { type: 'string' },
+    ...ENGINE_OPTIONS,
     json: { type: 'boolean', default: false },
   }, true);
   const model = requireOption(values.model, '--model');
@@ -63,12 +66,14 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
   if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
   const topk = integerOption(values.topk, '--topk', 5);
   const batchSize = integerOption(values.batch, '--batch', 4);
+  const engine = engineChoice(values);
   const files = collectImages(positionals);
   if (files.length === 0) throw new ConfigError(`no .jpg, .jpeg or .png files found in ${positionals.join(', ')}`);
 
   const synthetic = values.weights === undefined;
   const weights = synthetic ? createSyntheticWeights({ variant: preset.variant, seed: 0 }) : readInputFile(values.weights!, 'weights');
-  const net = await EfficientNet.create({ model: preset.name, weights });
+  const net = await EfficientNet.create({ model: preset.name, weights, ...engine });
+  for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   const walked = positionals.some((p) => statSync(p).isDirectory());
   const progress = walked ? new ProgressBar(files.length, 'classifying') : null;
   const results: { file: string; top: Prediction[] }[] = [];

@@ -9,11 +9,13 @@ import { parseNpy, encodeNpy } from '../npy.js';
 import { readInputFile, writeOutputFile } from '../files.js';
 import { formatTrace, traceRow, type TraceRow } from '../trace.js';
 import { parseOptions, requireOption } from '../args.js';
+import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 import { MODEL_OPTIONS, modelChoice } from '../model-options.js';
 
 export const runUsage =
   'efficientnet run (--variant V | --model M) --weights FILE [--padding same|symmetric] [--bn-eps E] ' +
-  '--input x.npy --logits out.npy [--features f.npy] [--dump DIR] [--trace] [--backend wasm|reference]';
+  '--input x.npy --logits out.npy [--features f.npy] [--dump DIR] [--trace] [--backend wasm|reference] ' +
+  '[--threads T|auto] [--simd relaxed]';
 
 /** NHWC `[n, h, w, c]` to PyTorch's NCHW, so dumps compare directly with forward hooks. */
 function toNchw(data: Float32Array, shape: readonly number[]): { data: Float32Array; shape: number[] } {
@@ -35,9 +37,11 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     features: { type: 'string' },
     dump: { type: 'string' },
     backend: { type: 'string' },
+    ...ENGINE_OPTIONS,
     trace: { type: 'boolean', default: false },
   });
   const choice = modelChoice(values);
+  const engine = engineChoice(values);
   const weightsPath = requireOption(values.weights, '--weights');
   const inputPath = requireOption(values.input, '--input');
   const logitsPath = requireOption(values.logits, '--logits');
@@ -49,7 +53,9 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     ...choice,
     weights: readInputFile(weightsPath, 'weights'),
     backend: (values.backend ?? 'wasm') as Backend,
+    ...engine,
   });
+  for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   const dumpDir = values.dump;
   const trace: TraceRow[] = [];
   const result = await net.forward(input.data, input.shape, {
