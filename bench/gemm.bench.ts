@@ -5,12 +5,13 @@
  *
  *   npm run bench                                        (all benches, this one included)
  *   node dist-bench/bench/gemm.bench.js [path/to/efficientnet.wasm] [--swish]   (after it, alone)
- *   node --experimental-wasm-relaxed-simd dist-bench/bench/gemm.bench.js build/efficientnet-relaxed.wasm
+ *   node dist-bench/bench/gemm.bench.js build/efficientnet-relaxed.wasm   (restarts itself with relaxed SIMD on if needed)
  */
 import { resolve } from 'node:path';
 import { Bench } from 'tinybench';
 import { gemmFlops, peakProbeMultiplyAdds, type GemmExports } from '../src/runtime/kernels/gemm.js';
 import { instantiateCore } from '../src/runtime/wasm.js';
+import { ensureRelaxedSimd } from './relaxed-flag.js';
 
 /** [rows, K, N]: B0's expand, project, head and classifier layers, from large-rows/small-K to small-rows/large-K. */
 const SHAPES: readonly (readonly [number, number, number])[] = [
@@ -21,6 +22,7 @@ const PROBE_ITERATIONS = 1_000_000;
 
 const args = process.argv.slice(2);
 const wasmPath = resolve(args.find((arg) => !arg.startsWith('--')) ?? 'build/efficientnet.wasm');
+if (wasmPath.includes('relaxed')) ensureRelaxedSimd();
 const core = await instantiateCore(wasmPath);
 const gemm = core as unknown as GemmExports;
 const activation = Number((core[args.includes('--swish') ? 'ACTIVATION_SWISH' : 'ACTIVATION_NONE'] as WebAssembly.Global).value);

@@ -11,32 +11,29 @@
  * same buffers, so their time is the GEMM's own, measured in place, and the difference is the
  * swish pass.
  *
- *   npm run bench     (both builds; by hand: node [--experimental-wasm-relaxed-simd] dist-bench/bench/kernels.bench.js [--relaxed])
+ *   npm run bench     (both builds; by hand, after it: node dist-bench/bench/kernels.bench.js [--relaxed])
  *
  * With --relaxed it measures the relaxed-SIMD build (fused multiply-add in the GEMM and stem)
- * against that build's own ceiling, an FMA-only register loop.
+ * against that build's own ceiling, an FMA-only register loop (on Node 20 it restarts itself
+ * with --experimental-wasm-relaxed-simd).
  */
 import { buildNetwork } from '../src/arch/network.js';
 import { DEFAULT_BN_EPS } from '../src/arch/padding.js';
 import { stepMultiplyAdds } from '../src/plan/cost.js';
 import { buildProgram, type Program, type Step } from '../src/plan/program.js';
 import { peakProbeMultiplyAdds, type GemmExports } from '../src/runtime/kernels/gemm.js';
-import { relaxedSimdProblem } from '../src/runtime/simd.js';
 import { WasmEngine } from '../src/runtime/wasm-engine.js';
 import { instantiateCore, relaxedWasmUrl } from '../src/runtime/wasm.js';
 import { foldingRecipe } from '../src/weights/recipe.js';
 import { parseSafetensors } from '../src/weights/safetensors.js';
+import { ensureRelaxedSimd } from './relaxed-flag.js';
 import { b0Workload, machineLine, median } from './support.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 21);
 const PROBE_ITERATIONS = 1_000_000;
 
 const relaxed = process.argv.includes('--relaxed');
-const problem = relaxed ? relaxedSimdProblem() : null;
-if (problem !== null) {
-  console.error(`kernels bench --relaxed: ${problem}`);
-  process.exit(2);
-}
+if (relaxed) ensureRelaxedSimd();
 
 const probeCore = (await instantiateCore(relaxed ? relaxedWasmUrl() : undefined)) as unknown as GemmExports;
 /** The ceiling right now, in G multiply-adds/s: the best of three short probe runs. */

@@ -1,22 +1,18 @@
 /**
  * The opt-in relaxed-SIMD build against the default deterministic one: EfficientNet-B0 at 224,
  * batch 1, on one and two threads, interleaved in one process, after checking the logits agree.
- * Needs relaxed SIMD on (Node 20: --experimental-wasm-relaxed-simd; `npm run bench` passes it).
+ * Needs relaxed SIMD on: on Node 20 it restarts itself with --experimental-wasm-relaxed-simd.
  *
- *   node --experimental-wasm-relaxed-simd dist-bench/bench/relaxed.bench.js
+ *   npm run bench     (or, after it, node dist-bench/bench/relaxed.bench.js)
  */
 import { EfficientNet } from '../src/efficientnet.js';
-import { relaxedSimdProblem } from '../src/runtime/simd.js';
+import { ensureRelaxedSimd } from './relaxed-flag.js';
 import { b0Workload, interleave, machineLine } from './support.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6);
 const ITERATIONS = Number(process.env.BENCH_ITERATIONS ?? 5);
 
-const problem = relaxedSimdProblem();
-if (problem !== null) {
-  console.error(`relaxed bench: ${problem}`);
-  process.exit(2);
-}
+ensureRelaxedSimd();
 
 const { bytes, shape, input } = b0Workload();
 const models = {
