@@ -68,7 +68,9 @@ async function startThreads(
 
 /** The build the loaded core is (read from it, not assumed), and why not the one asked for. */
 function simdReport(kernels: ExecutorKernels, requested: SimdMode | undefined, relaxedProblem: string | null): SimdReport {
-  const mode: SimdMode = Number(kernels.RELAXED_SIMD.value) === 1 ? 'relaxed' : 'deterministic';
+  // A core from before the relaxed build existed has no such global, and is deterministic.
+  const flag = (kernels as Partial<ExecutorKernels>).RELAXED_SIMD;
+  const mode: SimdMode = flag !== undefined && Number(flag.value) === 1 ? 'relaxed' : 'deterministic';
   if (requested !== 'relaxed' || mode === 'relaxed') return { mode };
   return { mode, reason: relaxedProblem ?? 'the WebAssembly core given in the options is the deterministic build' };
 }
