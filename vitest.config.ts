@@ -1,8 +1,5 @@
 import { configDefaults, defineConfig } from 'vitest/config';
-import { relaxedSimdProblem } from './src/runtime/simd.js';
-
-/** Node 20 runs relaxed-SIMD WebAssembly only with this V8 flag; later versions have it on by default. */
-const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+import { RELAXED_SIMD_FLAG, relaxedSimdProblem } from './src/runtime/simd.js';
 
 /** Kernel suites that run a second time against the relaxed-SIMD build (the kernels that use madd). */
 const RELAXED_KERNEL_SUITES = ['test/runtime/gemm.test.ts', 'test/runtime/conv.test.ts'];

@@ -5,18 +5,16 @@
  * does not help.
  */
 import { spawnSync } from 'node:child_process';
-import { relaxedSimdProblem } from '../src/runtime/simd.js';
-
-const FLAG = '--experimental-wasm-relaxed-simd';
+import { RELAXED_SIMD_FLAG, relaxedSimdProblem } from '../src/runtime/simd.js';
 
 /** Returns when this process can run relaxed SIMD; otherwise reruns the bench with the flag and exits with its status. */
 export function ensureRelaxedSimd(): void {
   const problem = relaxedSimdProblem();
   if (problem === null) return;
-  if (process.execArgv.includes(FLAG)) {
+  if (process.execArgv.includes(RELAXED_SIMD_FLAG)) {
     console.error(`relaxed-SIMD bench: ${problem}`);
     process.exit(2);
   }
-  const rerun = spawnSync(process.execPath, [...process.execArgv, FLAG, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const rerun = spawnSync(process.execPath, [...process.execArgv, RELAXED_SIMD_FLAG, ...process.argv.slice(1)], { stdio: 'inherit' });
   process.exit(rerun.status ?? 1);
 }

@@ -12,6 +12,9 @@ import { isNode } from './threads/endpoint.js';
 
 export type SimdMode = 'deterministic' | 'relaxed';
 
+/** The V8 flag that turns relaxed SIMD on in Node 20 (later versions have it on by default). */
+export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
 /** Which build a model runs on, and why not the one asked for, if so. */
 export interface SimdReport {
   readonly mode: SimdMode;
@@ -38,7 +41,7 @@ export function relaxedSimdProblem(): string | null {
   if (WebAssembly.validate(RELAXED_SIMD_PROBE)) return null;
   if (isNode()) {
     return `this Node.js (V8 ${process.versions.v8}) does not enable WebAssembly relaxed SIMD; ` +
-      'start it with --experimental-wasm-relaxed-simd (Node 22 and later have it on by default)';
+      `start it with ${RELAXED_SIMD_FLAG} (Node 22 and later have it on by default)`;
   }
   return 'this browser does not support WebAssembly relaxed SIMD';
 }

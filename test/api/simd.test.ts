@@ -5,18 +5,16 @@
  * tested in test/relaxed/ (a project with the flag on).
  */
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { ConfigError } from '../../src/errors.js';
-import { relaxedSimdProblem } from '../../src/runtime/simd.js';
+import { RELAXED_SIMD_FLAG, relaxedSimdProblem } from '../../src/runtime/simd.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
 import { runCli } from '../support/cli.js';
+import { sha256 } from '../support/hash.js';
 
-const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
 const relaxedBuild = readFileSync(new URL('../../build/efficientnet-relaxed.wasm', import.meta.url));
 const weights = createSyntheticWeights({ variant: 'b0', seed: 3 });
-const sha256 = (data: Float32Array): string => createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
 
 describe('choosing the SIMD build', () => {
   it('detects relaxed SIMD exactly when this engine accepts the relaxed build', () => {

@@ -3,7 +3,6 @@
  * works end to end, and decoding, preprocessing and `forward` give the same bits as in Node
  * (compared as SHA-256 hashes of the bytes, not with a tolerance).
  */
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import type { VariantName } from '../../src/arch/variants.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
 import { DETERMINISTIC_INPUT_SOURCE, deterministicInput, useDemoInChromium } from '../support/browser.js';
 import type { Page } from 'playwright-core';
+import { sha256 } from '../support/hash.js';
 
 const demo = useDemoInChromium();
 const workdir = mkdtempSync(join(tmpdir(), 'efficientnet-browser-'));
@@ -132,9 +132,6 @@ interface ForwardHashes {
   readonly logits: string;
   readonly features: string;
 }
-
-const sha256 = (bytes: Uint8Array | Float32Array): string =>
-  createHash('sha256').update(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)).digest('hex');
 
 async function forwardInNode(c: ForwardCase): Promise<ForwardHashes> {
   const weights = createSyntheticWeights({ variant: c.variant, seed: c.weightsSeed });

@@ -6,11 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DETERMINISTIC_INPUT_SOURCE, useDemoInChromium } from '../support/browser.js';
+import { RELAXED_LOGITS_RELATIVE_TOLERANCE } from '../support/tolerance.js';
 
 const demo = useDemoInChromium();
-
-/** As in test/relaxed/model.test.ts: the float32 budget between two evaluations of one network. */
-const RELATIVE_TOLERANCE = 1e-4;
 
 interface PageResult {
   readonly capabilities: { mode: string; reason?: string };
@@ -46,7 +44,7 @@ describe('relaxed SIMD in Chromium', () => {
     const scale = deterministic.logits.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
     expect(scale).toBeGreaterThan(0);
     const worst = deterministic.logits.reduce((m, v, i) => Math.max(m, Math.abs(v - relaxed.logits[i])), 0);
-    expect(worst / scale).toBeLessThanOrEqual(RELATIVE_TOLERANCE);
+    expect(worst / scale).toBeLessThanOrEqual(RELAXED_LOGITS_RELATIVE_TOLERANCE);
     expect(relaxedThreads.logits).toEqual(relaxed.logits);
     expect(errors).toEqual([]);
   });

@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecodeError, InputShapeError, ResourceLimitError } from '../../src/errors.js';
 import { decodeImage, type ImageCodecs, type RgbImage } from '../../src/image/decode.js';
 import { encodeJpeg, expectSameBytes, goldenCases, readRepoFile, withApp1, withExifOrientation } from './support.js';
-
-const sha256 = (data: Uint8Array): string => createHash('sha256').update(data).digest('hex');
+import { sha256 } from '../support/hash.js';
 
 describe('decoding the example photos', () => {
   // Pillow decodes JPEG with libjpeg-turbo, we with mozjpeg (a libjpeg-turbo fork built to wasm);

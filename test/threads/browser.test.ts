@@ -4,11 +4,11 @@
  * thread never blocks), and the outputs have the bits of one thread in the page and in Node.
  * Uses the built package (`npm run build`, which `npm test` runs first).
  */
-import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
 import { DETERMINISTIC_INPUT_SOURCE, deterministicInput, useDemoInChromium } from '../support/browser.js';
+import { sha256 } from '../support/hash.js';
 
 const demo = useDemoInChromium();
 
@@ -50,7 +50,7 @@ describe('threads in Chromium', () => {
     const net = await EfficientNet.create({ variant: 'b0', weights: createSyntheticWeights({ variant: 'b0', seed: WEIGHTS_SEED }) });
     const { logits } = await net.forward(deterministicInput(SHAPE.reduce((a, b) => a * b, 1), INPUT_SEED), [...SHAPE]);
     net.dispose();
-    const inNode = createHash('sha256').update(new Uint8Array(logits.buffer, logits.byteOffset, logits.byteLength)).digest('hex');
+    const inNode = sha256(logits);
 
     expect(result.capabilities.reason).toBeUndefined();
     expect(result.capabilities.threads).toBeGreaterThanOrEqual(1);

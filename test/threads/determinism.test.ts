@@ -6,13 +6,13 @@
  * Worker threads run the built `worker.js`, so this file uses the built package in `dist/` (made
  * by `npm run build`, which `npm test` runs first), like the CLI tests.
  */
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type * as Library from '../../src/index.js';
 import type * as Plan from '../../src/plan/program.js';
 import type * as Engine from '../../src/runtime/wasm-engine.js';
 import type * as Recipe from '../../src/weights/recipe.js';
 import { mulberry32, randomFloats } from '../support/random.js';
+import { sha256 } from '../support/hash.js';
 
 const built = async <T>(path: string): Promise<T> => (await import(new URL(`../../dist/${path}`, import.meta.url).href)) as T;
 const { EfficientNet, createSyntheticWeights, buildNetwork, parseSafetensors } = await built<typeof Library>('index.js');
@@ -22,8 +22,6 @@ const { foldingRecipe } = await built<typeof Recipe>('weights/recipe.js');
 type Net = Library.EfficientNet;
 
 const THREAD_COUNTS = [1, 2, 3, 4];
-
-const sha256 = (data: Float32Array): string => createHash('sha256').update(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)).digest('hex');
 
 async function createNets(options: Omit<Library.CreateOptions, 'threads'>, counts: readonly number[]): Promise<Map<number, Net>> {
   const nets = new Map<number, Net>();
