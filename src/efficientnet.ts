@@ -56,10 +56,11 @@ export interface CreateOptions {
   threadsWasm?: WasmSource;
   /**
    * `deterministic` (default): the same bits on every engine and CPU. `relaxed` (opt-in): the
-   * pointwise layers and the stem use fused multiply-add where the CPU has it, about 10% faster
-   * end to end on B0, with results that differ from the deterministic build in the last bits and
-   * may differ between machines. Where relaxed SIMD is unavailable (Node 20 without
-   * `--experimental-wasm-relaxed-simd`) the model runs deterministic and `simd.reason` says why.
+   * pointwise layers and the stem use fused multiply-add where the CPU has it (B0 measured at
+   * 0.77-0.89 of the deterministic time), with results that differ from the deterministic build
+   * in the last bits and may differ between machines. Where relaxed SIMD is unavailable (Node 20
+   * without `--experimental-wasm-relaxed-simd`) the model runs deterministic and `simd.reason`
+   * says why.
    */
   simd?: SimdMode;
 }
