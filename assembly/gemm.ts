@@ -353,7 +353,7 @@ export const PEAK_PROBE_MULTIPLY_ADDS: i32 = ASC_FEATURE_RELAXED_SIMD ? 48 : 24;
  * chains keep two multiply and two add pipes busy through a 3-4 cycle latency; more would spill
  * on x64 engines, which give wasm 15 vector registers. It is the same mix of instructions as the
  * GEMM's inner loop.
- * Relaxed build: twelve independent fused multiply-add chains (s = s * 1 + m), enough to keep
+ * Relaxed build: twelve independent fused multiply-add chains (s = s * 1 + 1), enough to keep
  * two FMA pipes busy through a 4-5 cycle latency.
  */
 export function simd_peak_probe(iterations: i32): f32 {
@@ -363,7 +363,7 @@ export function simd_peak_probe(iterations: i32): f32 {
   let s0 = f32x4.splat(0.0), s1 = f32x4.splat(0.5), s2 = f32x4.splat(1.0);
   let s3 = f32x4.splat(1.5), s4 = f32x4.splat(2.0), s5 = f32x4.splat(2.5);
   if (ASC_FEATURE_RELAXED_SIMD) {
-    // m_i and s_i are all accumulators here; the addend is the factor too (values grow linearly).
+    // m_i and s_i are all accumulators here; the addend is the factor too, so values grow by 1 a trip.
     for (let i = 0; i < iterations; i++) {
       s0 = f32x4.relaxed_madd(s0, factor, factor); m0 = f32x4.relaxed_madd(m0, factor, factor);
       s1 = f32x4.relaxed_madd(s1, factor, factor); m1 = f32x4.relaxed_madd(m1, factor, factor);

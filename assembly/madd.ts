@@ -9,7 +9,7 @@
 // emits it: one instruction and one rounding instead of two, so results differ from the default
 // build in the last bits and may differ between machines (a CPU without FMA rounds twice). It
 // also frees the register the product needed. Measured on B0's pointwise shapes: 65-78% of the
-// SIMD ceiling for the default GEMM, 86-93% for the relaxed one (README, bench/gemm.bench.ts).
+// SIMD ceiling for the default GEMM, 79-94% for the relaxed one (README, bench/gemm.bench.ts).
 
 /** acc + a * b for each lane: see the file comment for what each build emits. */
 // @ts-ignore: decorator
