@@ -42,6 +42,8 @@ export interface WeightSource {
   readInto(name: string, destination: Float32Array): void;
   /** Input normalisation stored in the file (a Keras model's `normalization` layer), if any. */
   readonly normalization?: SourceNormalization;
+  /** Free-form string metadata (safetensors `__metadata__`; marks synthetic weights). */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 /**
