@@ -72,9 +72,14 @@ export interface ForwardResult {
   logits: Float32Array;
   /** `[n, headChannels]`: the globally pooled output of the head conv. */
   features: Float32Array;
+  /** `[n, numClasses]`: the softmax of `logits`, computed in the core, when `probabilities: true` was asked for. */
+  probabilities?: Float32Array;
 }
 
-export type ForwardOptions = RunOptions;
+export interface ForwardOptions extends RunOptions {
+  /** Also compute the softmax of the logits (default false), as `classify` does, for callers that batch tensors themselves. */
+  readonly probabilities?: boolean;
+}
 
 /** Encoded JPEG or PNG bytes, or decoded RGBA/RGB pixels such as a canvas ImageData. */
 export type ImageInput = Uint8Array | ArrayBuffer | PixelData;
@@ -244,8 +249,8 @@ export class EfficientNet {
    * Calls are queued: concurrent calls run one after another and each gets its own result.
    */
   async forward(input: Float32Array, shape: readonly number[], options: ForwardOptions = {}): Promise<ForwardResult> {
-    const { logits, features } = await this.run(input, shape, {}, options);
-    return { logits, features };
+    const { logits, features, probabilities } = await this.run(input, shape, { probabilities: options.probabilities === true }, options);
+    return probabilities ? { logits, features, probabilities } : { logits, features };
   }
 
   /** The top `topk` classes of one image, or of each image of an array (run as one batch). */
@@ -331,7 +336,8 @@ export function classLabel(index: number, numClasses: number): string {
   return numClasses === IMAGENET_CLASS_NAMES.length ? IMAGENET_CLASS_NAMES[index] : `class ${index}`;
 }
 
-function topPredictions(probabilities: Float32Array, topk: number): Prediction[] {
+/** The `topk` most probable classes of one image's probabilities, ties broken by the lower index. */
+export function topPredictions(probabilities: Float32Array, topk: number): Prediction[] {
   const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b] - probabilities[a] || a - b);
   return order.slice(0, topk).map((index) => ({ index, label: classLabel(index, probabilities.length), probability: probabilities[index] }));
 }
