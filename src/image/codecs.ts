@@ -1,22 +1,38 @@
 /**
- * The bundled decoders: @jsquash's mozjpeg and png crate builds, loaded on first use (from
- * node_modules with fs in Node, by their own URLs in browsers) and rebuilt after a failure.
+ * The bundled decoders: @jsquash's mozjpeg and png crate builds, loaded on first use and rebuilt
+ * after a failure. Their `.wasm` files are copied into this package's `build/codecs/` at build
+ * time (scripts/copy-codecs.mjs) and located like the core's, by a URL relative to this module,
+ * which Vite and webpack rewrite; `CodecWasm` points elsewhere (an esbuild bundle, a CDN).
  */
+import { compileWasm, type WasmSource } from '../runtime/wasm.js';
 import type { ImageCodecs, PixelData } from './decode.js';
 
-let bundled: Promise<ImageCodecs> | undefined;
-
-export function bundledCodecs(): Promise<ImageCodecs> {
-  if (bundled === undefined) {
-    bundled = loadBundledCodecs();
-    bundled.catch(() => {
-      bundled = undefined; // let a later call try again
-    });
-  }
-  return bundled;
+/** Where the two decoders' `.wasm` files are, if not in the package's `build/codecs/`. */
+export interface CodecWasm {
+  /** mozjpeg's decoder, `efficientnet-wasm/codecs/mozjpeg_dec.wasm` in the package. */
+  readonly jpeg?: WasmSource;
+  /** The png crate's decoder, `efficientnet-wasm/codecs/squoosh_png_bg.wasm` in the package. */
+  readonly png?: WasmSource;
 }
 
-const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+const defaultJpegWasm = (): URL => new URL('../../build/codecs/mozjpeg_dec.wasm', import.meta.url);
+const defaultPngWasm = (): URL => new URL('../../build/codecs/squoosh_png_bg.wasm', import.meta.url);
+
+/** Loaded decoders per location (a location given as bytes or a module is its own key). */
+const bundled = new Map<unknown, Promise<ImageCodecs>>();
+
+export function bundledCodecs(locations: CodecWasm = {}): Promise<ImageCodecs> {
+  const jpeg = locations.jpeg ?? defaultJpegWasm();
+  const png = locations.png ?? defaultPngWasm();
+  const key = typeof jpeg === 'string' || jpeg instanceof URL ? `${jpeg.toString()}|${png.toString()}` : locations;
+  let codecs = bundled.get(key);
+  if (codecs === undefined) {
+    codecs = loadBundledCodecs(jpeg, png);
+    bundled.set(key, codecs);
+    codecs.catch(() => bundled.delete(key)); // let a later call try again
+  }
+  return codecs;
+}
 
 /*
  * A failed decode poisons a codec instance. Both codecs report a bad file by throwing a JavaScript
@@ -29,23 +45,17 @@ const isNode = (): boolean => typeof process !== 'undefined' && typeof process.v
  * already compiled module (measured: 4 ms for mozjpeg, 0.2 ms for png), paid only after a failure.
  */
 
-/** Node: fetch cannot read files, so the codec `.wasm` is read from node_modules and compiled here. */
-async function compileFromPackage(specifier: string): Promise<WebAssembly.Module> {
-  const [{ readFile }, { createRequire }] = await Promise.all([import('node:fs/promises'), import('node:module')]);
-  return WebAssembly.compile(await readFile(createRequire(import.meta.url).resolve(specifier)));
-}
-
 /** mozjpeg through @jsquash's glue, which builds a fresh Emscripten instance on every init(). */
-async function jpegDecoder(): Promise<ImageCodecs['decodeJpeg']> {
-  const jpeg = await import('@jsquash/jpeg/decode.js');
+async function jpegDecoder(source: WasmSource): Promise<ImageCodecs['decodeJpeg']> {
+  const [jpeg, compiled] = await Promise.all([
+    import('@jsquash/jpeg/decode.js'), compileWasm(source, 'the JPEG decoder (mozjpeg_dec.wasm)'),
+  ]);
   // mozjpeg prints libjpeg's warnings and errors; keep them for the error message instead.
   const jpegMessages: string[] = [];
   const jpegOptions = { print: () => {}, printErr: (line: string) => jpegMessages.push(line) };
   // The published typings of init() lag its code, which accepts (module, options) and (options).
   const initJpeg = jpeg.init as (moduleOrOptions?: WebAssembly.Module | object, options?: object) => Promise<void>;
-  // Browsers: the glue fetches its `.wasm` next to its JavaScript (again after a failure; the HTTP cache serves it).
-  const compiled = isNode() ? await compileFromPackage('@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm') : undefined;
-  const freshInstance = (): Promise<void> => (compiled ? initJpeg(compiled, jpegOptions) : initJpeg(jpegOptions));
+  const freshInstance = (): Promise<void> => initJpeg(compiled, jpegOptions);
   await freshInstance();
   // One decode at a time, so the messages collected belong to the decode that failed.
   let queue: Promise<unknown> = Promise.resolve();
@@ -122,17 +132,8 @@ function instantiatePng(module: WebAssembly.Module): (bytes: Uint8Array) => Pixe
 }
 
 /** The png crate's decoder, on a fresh instance after any failure. */
-async function pngDecoder(): Promise<ImageCodecs['decodePng']> {
-  let compiled: WebAssembly.Module;
-  if (isNode()) {
-    compiled = await compileFromPackage('@jsquash/png/codec/pkg/squoosh_png_bg.wasm');
-  } else {
-    // Browsers: let the package's glue fetch and compile its `.wasm` (it knows where that lies),
-    // then take the compiled module it keeps.
-    const glue = await import('@jsquash/png/codec/pkg/squoosh_png.js');
-    await glue.default();
-    compiled = (glue.default as unknown as { __wbindgen_wasm_module: WebAssembly.Module }).__wbindgen_wasm_module;
-  }
+async function pngDecoder(source: WasmSource): Promise<ImageCodecs['decodePng']> {
+  const compiled = await compileWasm(source, 'the PNG decoder (squoosh_png_bg.wasm)');
   let decode: ((bytes: Uint8Array) => PixelData) | null = null;
   return async (bytes) => {
     decode ??= instantiatePng(compiled);
@@ -145,8 +146,8 @@ async function pngDecoder(): Promise<ImageCodecs['decodePng']> {
   };
 }
 
-async function loadBundledCodecs(): Promise<ImageCodecs> {
-  const [decodeJpeg, decodePng] = await Promise.all([jpegDecoder(), pngDecoder()]);
+async function loadBundledCodecs(jpeg: WasmSource, png: WasmSource): Promise<ImageCodecs> {
+  const [decodeJpeg, decodePng] = await Promise.all([jpegDecoder(jpeg), pngDecoder(png)]);
   return { decodeJpeg, decodePng };
 }
 

@@ -9,7 +9,7 @@
  * pad silently), and the JPEG EXIF orientation is read and applied after decoding.
  */
 import { ImageDecodeError, InputShapeError, ResourceLimitError } from '../errors.js';
-import { bundledCodecs } from './codecs.js';
+import { bundledCodecs, type CodecWasm } from './codecs.js';
 import { readJpegHeader, readPngHeader, sniffFormat } from './container.js';
 import { orientUpright } from './orientation.js';
 
@@ -44,7 +44,11 @@ export interface DecodeOptions {
   readonly applyOrientation?: boolean;
   /** Decoders to use instead of the bundled @jsquash ones. */
   readonly codecs?: ImageCodecs;
+  /** Where the bundled decoders' `.wasm` files are, if not in the package (e.g. after an esbuild bundle). */
+  readonly codecWasm?: CodecWasm;
 }
+
+export type { CodecWasm };
 
 /** 100 megapixels: a 400 MB RGBA decode, well inside what a wasm32 decoder can address. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -95,7 +99,7 @@ export async function decodeImage(input: Uint8Array | ArrayBuffer | PixelData, o
     );
   }
   if (!header.complete) throw new ImageDecodeError(`${name} is truncated: its ${bytes.length} bytes end before the end-of-image marker`);
-  const codecs = options.codecs ?? (await bundledCodecs());
+  const codecs = options.codecs ?? (await bundledCodecs(options.codecWasm));
   let decoded: PixelData;
   try {
     decoded = await (format === 'jpeg' ? codecs.decodeJpeg(bytes) : codecs.decodePng(bytes));

@@ -8,7 +8,7 @@
  * (assembly/madd.ts). Within one machine a relaxed model still gives the same bits for every
  * thread count: the work units do not change with it.
  */
-import { isNode } from './threads/endpoint.js';
+import { platform } from './platform/detect.js';
 
 export type SimdMode = 'deterministic' | 'relaxed';
 
@@ -39,7 +39,7 @@ const RELAXED_SIMD_PROBE = (() => {
 /** Why this engine cannot run the relaxed build, or null if it can. */
 export function relaxedSimdProblem(): string | null {
   if (WebAssembly.validate(RELAXED_SIMD_PROBE)) return null;
-  if (isNode()) {
+  if (platform.isNode) {
     return `this Node.js (V8 ${process.versions.v8}) does not enable WebAssembly relaxed SIMD; ` +
       `start it with ${RELAXED_SIMD_FLAG} (Node 22 and later have it on by default)`;
   }

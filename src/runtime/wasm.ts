@@ -5,9 +5,19 @@
  * is the pattern bundlers recognise and rewrite.
  */
 import { ConfigError } from '../errors.js';
+import { platform } from './platform/detect.js';
 
-/** Where the core's bytes come from: a URL, a path, the bytes themselves, or a compiled module. */
-export type WasmSource = URL | string | ArrayBuffer | Uint8Array | WebAssembly.Module;
+/**
+ * A compiled `WebAssembly.Module`, typed structurally (any object) so that the published
+ * declarations type-check without the DOM or WebAssembly libs; `compileWasm` checks it at run time.
+ */
+export type CompiledWasmModule = object;
+
+/**
+ * Where a `.wasm` file's bytes come from: a URL, a path (a file in Node; elsewhere relative to
+ * the page), the bytes themselves, or an already compiled `WebAssembly.Module`.
+ */
+export type WasmSource = URL | string | ArrayBuffer | Uint8Array | CompiledWasmModule;
 
 /** The instance's exports, untyped; `src/runtime/kernels.ts` gives them types. */
 export type CoreExports = WebAssembly.Exports & { memory: WebAssembly.Memory };
@@ -18,57 +28,64 @@ export const relaxedWasmUrl = (): URL => new URL('../../build/efficientnet-relax
 
 const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
 
-const isNode = (): boolean => typeof process !== 'undefined' && typeof process.versions?.node === 'string';
-
 /**
  * A URL, or a plain path: a file path in Node; elsewhere a URL relative to the page (or worker)
  * script, as `fetch` would read it.
  */
-function locate(source: URL | string): URL | string {
+function locate(source: URL | string, what: string): URL | string {
   if (source instanceof URL || /^[a-z][a-z0-9+.-]*:/i.test(source)) return new URL(source);
-  if (isNode()) return source;
+  if (platform.isNode) return source;
   const base = (globalThis as { location?: { href: string } }).location?.href;
-  if (base === undefined) throw new ConfigError(`cannot locate the WebAssembly core "${source}": give a full URL`);
+  if (base === undefined) throw new ConfigError(`cannot locate ${what} "${source}": give a full URL`);
   return new URL(source, base);
 }
 
 const reason = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause));
 
-async function readBytes(source: URL | string): Promise<Uint8Array<ArrayBuffer>> {
-  const where = locate(source);
+async function readBytes(source: URL | string, what: string): Promise<Uint8Array<ArrayBuffer>> {
+  const where = locate(source, what);
   if (typeof where === 'string' || where.protocol === 'file:') {
-    // Node: read the file directly; `fetch` does not accept file: URLs there. Imported only here,
-    // so browsers never load a Node built-in.
-    const { readFile } = await import('node:fs/promises');
+    // Node: read the file directly; `fetch` does not accept file: URLs there.
     try {
-      return new Uint8Array(await readFile(where));
+      return await platform.readFile(where);
     } catch (error) {
-      throw new ConfigError(`could not read the WebAssembly core from ${where.toString()}: ${reason(error)}`);
+      throw new ConfigError(`could not read ${what} from ${where.toString()}: ${reason(error)}`);
     }
   }
   let response: Response;
   try {
     response = await fetch(where);
   } catch (error) {
-    throw new ConfigError(`could not fetch the WebAssembly core from ${where.href}: ${reason(error)}`);
+    throw new ConfigError(`could not fetch ${what} from ${where.href}: ${reason(error)}`);
   }
   if (!response.ok) {
-    throw new ConfigError(`could not fetch the WebAssembly core from ${where.href}: HTTP ${response.status}`);
+    throw new ConfigError(`could not fetch ${what} from ${where.href}: HTTP ${response.status}`);
   }
   return new Uint8Array(await response.arrayBuffer());
 }
 
 /** Compiles the core once per source; later instances reuse the compiled module. */
-export async function compileCore(source: WasmSource = defaultWasmUrl()): Promise<WebAssembly.Module> {
+export function compileCore(source: WasmSource = defaultWasmUrl()): Promise<WebAssembly.Module> {
+  return compileWasm(source, 'the WebAssembly core');
+}
+
+/**
+ * Compiles any `.wasm` (the core, a codec) once per URL or path; `what` names it in errors.
+ * Bytes compile afresh; a compiled module is returned as it is.
+ */
+export async function compileWasm(source: WasmSource, what: string): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
     // Copying a view into a fresh Uint8Array gives WebAssembly.compile a plain ArrayBuffer-backed view.
     return WebAssembly.compile(source instanceof Uint8Array ? new Uint8Array(source) as Uint8Array<ArrayBuffer> : source);
   }
+  if (!(source instanceof URL) && typeof source !== 'string') {
+    throw new ConfigError(`${what} must be given as a URL, a path, bytes or a compiled WebAssembly.Module`);
+  }
   const key = source.toString();
   let cached = moduleCache.get(key);
   if (!cached) {
-    cached = readBytes(source).then((bytes) => WebAssembly.compile(bytes));
+    cached = readBytes(source, what).then((bytes) => WebAssembly.compile(bytes));
     moduleCache.set(key, cached);
     cached.catch(() => moduleCache.delete(key));
   }

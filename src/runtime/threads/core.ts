@@ -6,7 +6,7 @@
  */
 import { compileCore, type WasmSource } from '../wasm.js';
 import type { ExecutorKernels } from '../wasm-executor.js';
-import { isNode } from './endpoint.js';
+import { platform } from '../platform/detect.js';
 import { errorMessage } from './protocol.js';
 
 /** The threaded core's address in the package, beside the single-threaded one. */
@@ -37,7 +37,7 @@ const NOT_ISOLATED = 'the page is not cross-origin isolated, so it may not share
 
 /** Why this environment cannot run worker threads on shared memory, or null if it can. */
 export function environmentProblem(): string | null {
-  const browser = !isNode();
+  const browser = !platform.isNode;
   if (browser && globalThis.crossOriginIsolated === false) return NOT_ISOLATED;
   if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') {
     return 'SharedArrayBuffer and Atomics are not available in this JavaScript engine';
@@ -48,14 +48,7 @@ export function environmentProblem(): string | null {
 
 /** How many threads `auto` means here: the logical cores the engine reports, at most MAX_THREADS. */
 export async function availableThreads(): Promise<number> {
-  let cores = 1;
-  if (isNode()) {
-    const os = await import('node:os');
-    cores = os.availableParallelism();
-  } else if (typeof navigator !== 'undefined' && Number.isInteger(navigator.hardwareConcurrency)) {
-    cores = navigator.hardwareConcurrency;
-  }
-  return Math.max(1, Math.min(MAX_THREADS, cores));
+  return Math.max(1, Math.min(MAX_THREADS, await platform.logicalCores()));
 }
 
 /** Compiles the threaded core and checks it is one: it must import a memory (the shared one). */

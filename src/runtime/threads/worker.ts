@@ -7,8 +7,8 @@ import { bindCalls, type ExecutorKernels } from '../wasm-executor.js';
 import { hostPort } from './endpoint.js';
 import { errorMessage, type HostMessage } from './protocol.js';
 import { coordinateRun, WorkQueue, type Units } from './work-queue.js';
+import type { HostPort } from '../platform/types.js';
 
-const port = await hostPort();
 let kernels: ExecutorKernels | null = null;
 let queue: WorkQueue | null = null;
 /** Per program id, per step, the step's units bound to this instance. */
@@ -20,7 +20,7 @@ function unitsOf(program: number, step: number): Units {
   return units;
 }
 
-async function handle(message: HostMessage): Promise<void> {
+async function handle(port: HostPort, message: HostMessage): Promise<void> {
   switch (message.type) {
     case 'init': {
       // Instantiating writes the module's data segments (constants, the same bytes every time)
@@ -46,9 +46,13 @@ async function handle(message: HostMessage): Promise<void> {
   }
 }
 
-// Messages are handled one after another, even while `init` awaits the instantiation.
-let handled: Promise<void> = Promise.resolve();
-port.listen((message) => {
-  handled = handled.then(() => handle(message)).catch((error: unknown) => port.reply({ type: 'failed', message: errorMessage(error) }));
+// No top-level await: bundlers may emit this worker as a classic script (Vite's default worker
+// format is an IIFE), which cannot have one. The host sends nothing before it hears `alive`.
+void hostPort().then((port) => {
+  // Messages are handled one after another, even while `init` awaits the instantiation.
+  let handled: Promise<void> = Promise.resolve();
+  port.listen((message) => {
+    handled = handled.then(() => handle(port, message)).catch((error: unknown) => port.reply({ type: 'failed', message: errorMessage(error) }));
+  });
+  port.reply({ type: 'alive' });
 });
-port.reply({ type: 'alive' });
