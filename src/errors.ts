@@ -40,3 +40,11 @@ export class ResourceLimitError extends EfficientNetError {
 export class ConfigError extends EfficientNetError {
   override readonly code: string = 'CONFIG';
 }
+
+/**
+ * An output directory that cannot be used for this run: made by another model, weights, list,
+ * layer or shard, or holding files this tool did not write.
+ */
+export class OutputMismatchError extends EfficientNetError {
+  override readonly code: string = 'OUTPUT_MISMATCH';
+}

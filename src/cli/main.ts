@@ -14,8 +14,11 @@ import { exportOnnxCommand, exportOnnxUsage } from './commands/export-onnx.js';
 import { preprocessCommand, preprocessUsage } from './commands/preprocess.js';
 import { demoCommand, demoUsage } from './commands/demo.js';
 import { diagramCommand, diagramUsage } from './commands/diagram.js';
+import { embedCommand, embedUsage } from './commands/embed.js';
+import { mergeCommand, mergeUsage } from './commands/merge.js';
 
-type Command = (argv: string[], out: (line: string) => void) => void | Promise<void>;
+/** A command may return its exit status (e.g. `embed`'s "done, but files were skipped"); otherwise 0. */
+type Command = (argv: string[], out: (line: string) => void) => void | number | Promise<void | number>;
 
 const COMMANDS: Record<string, { run: Command; usage: string; summary: string }> = {
   classify: { run: classifyCommand, usage: classifyUsage, summary: 'top-k ImageNet classes of photos (files or directories)' },
@@ -26,6 +29,8 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   bench: { run: benchCommand, usage: benchUsage, summary: 'median end-to-end latency on synthetic weights' },
   'export-onnx': { run: exportOnnxCommand, usage: exportOnnxUsage, summary: 'write the network and its weights as an ONNX model (BN folded)' },
   demo: { run: demoCommand, usage: demoUsage, summary: 'serve the browser demo page on this machine' },
+  embed: { run: embedCommand, usage: embedUsage, summary: 'embed a folder tree or list of photos into one .npy matrix: streamed, resumable, shardable' },
+  merge: { run: mergeCommand, usage: mergeUsage, summary: 'join the output directories of embed --shard I/N into one single-run result' },
   diagram: { run: diagramCommand, usage: diagramUsage, summary: 'draw the compound scaling of the family, or one network, as SVG' },
 };
 
@@ -53,8 +58,8 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    await command.run(rest, (line) => console.log(line));
-    return 0;
+    const status = await command.run(rest, (line) => console.log(line));
+    return typeof status === 'number' ? status : 0;
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     console.error(`efficientnet ${name}: ${message}`);

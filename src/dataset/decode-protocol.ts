@@ -1,0 +1,19 @@
+/**
+ * Messages between the dataset pipeline and its decode workers.
+ */
+import type { PreprocessRecipe } from '../image/recipe.js';
+
+export interface DecodeSettings {
+  readonly recipe: PreprocessRecipe;
+  readonly maxPixels?: number;
+  readonly applyOrientation?: boolean;
+}
+
+export type DecodeRequest =
+  | { readonly kind: 'settings'; readonly settings: DecodeSettings }
+  | { readonly kind: 'decode'; readonly id: number; readonly path: string };
+
+export type DecodeReply =
+  /** tensor: `[3, size, size]` float32, the recipe's normalised crop. */
+  | { readonly id: number; readonly ok: true; readonly tensor: Float32Array }
+  | { readonly id: number; readonly ok: false; readonly error: string; readonly code: string };

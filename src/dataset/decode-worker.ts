@@ -1,0 +1,33 @@
+/**
+ * A decode worker of the dataset pipeline (`decode-pool.ts` starts it): reads, decodes and
+ * preprocesses one file per request on its own core instance, and transfers the tensor back.
+ */
+import { parentPort } from 'node:worker_threads';
+import { createPreprocessor, type Preprocessor } from '../image/preprocess.js';
+import type { DecodeReply, DecodeRequest, DecodeSettings } from './decode-protocol.js';
+import { describeFailure, loadTensor } from './read-image.js';
+
+if (parentPort === null) throw new Error('decode-worker.js must run in a worker thread');
+const port = parentPort;
+let settings: DecodeSettings | null = null;
+const preprocessor: Promise<Preprocessor> = createPreprocessor();
+
+// Requests are handled one at a time, in arrival order: the pool sends a worker its next file
+// only after the previous reply, so a chain keeps this thread's core instance single-use.
+let chain: Promise<void> = Promise.resolve();
+port.on('message', (request: DecodeRequest) => {
+  if (request.kind === 'settings') {
+    settings = request.settings;
+    return;
+  }
+  chain = chain.then(async () => {
+    let reply: DecodeReply;
+    try {
+      const tensor = await loadTensor(request.path, settings!, await preprocessor);
+      reply = { id: request.id, ok: true, tensor };
+    } catch (error) {
+      reply = { id: request.id, ok: false, ...describeFailure(error) };
+    }
+    port.postMessage(reply, reply.ok ? [reply.tensor.buffer as ArrayBuffer] : []);
+  });
+});
