@@ -8,7 +8,7 @@ import type { NetworkSpec } from './arch/network.js';
 import type { PaddingMode } from './arch/padding.js';
 import type { CheckpointPreset } from './arch/presets.js';
 import type { ScalingCoefficients, VariantName } from './arch/variants.js';
-import { ConfigError, InputShapeError } from './errors.js';
+import { ConfigError, InputShapeError, WeightsMismatchError } from './errors.js';
 import { decodeImage, type DecodeOptions, type PixelData, type RgbImage } from './image/decode.js';
 import { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';
 import { createPreprocessor, type Preprocessor } from './image/preprocess.js';
@@ -23,7 +23,11 @@ import type { WasmSource } from './runtime/wasm.js';
 import { matchTensors } from './weights/match.js';
 import { foldingRecipe } from './weights/recipe.js';
 import { classifierWidth } from './weights/classifier.js';
-import { parseSafetensors } from './weights/safetensors.js';
+import { isByteSource } from './weights/byte-source.js';
+import { describeShape, inferShape } from './weights/infer-variant.js';
+import { toTimmNaming } from './weights/naming/index.js';
+import { openWeights } from './weights/open.js';
+import type { ByteSource, WeightSource } from './weights/source.js';
 
 export type Backend = 'wasm' | 'reference';
 
@@ -32,8 +36,12 @@ export interface CreateOptions {
   variant?: VariantName | ScalingCoefficients;
   /** A timm checkpoint name such as `tf_efficientnet_b0.ns_jft_in1k`; sets variant, padding, BN eps and preprocessing. */
   model?: string;
-  /** The bytes of a safetensors file with timm's tensor names. */
-  weights: Uint8Array | ArrayBuffer;
+  /**
+   * The weights: the bytes of a safetensors, PyTorch (`.pth`, zip or legacy) or Keras `.h5` file,
+   * a ByteSource reading such a file by range, or an opened WeightSource. timm, torchvision,
+   * EfficientNet-PyTorch and Keras names are recognised and mapped.
+   */
+  weights: Uint8Array | ArrayBuffer | ByteSource | WeightSource;
   /** Overrides the padding family (default: the preset's, else `same`). */
   padding?: PaddingMode;
   /** Overrides the BN epsilon (default: the preset's, else 1e-3 for `same` and 1e-5 for `symmetric`). */
@@ -203,19 +211,17 @@ export class EfficientNet {
     if (backend !== 'wasm' && backend !== 'reference') {
       throw new ConfigError(`unknown backend "${String(backend)}": expected "wasm" or "reference"`);
     }
-    if (!(options.weights instanceof Uint8Array) && !(options.weights instanceof ArrayBuffer)) {
-      throw new ConfigError('`weights` must be the bytes of a safetensors file (Uint8Array or ArrayBuffer)');
+    const weights = options.weights;
+    if (!(weights instanceof Uint8Array) && !(weights instanceof ArrayBuffer) && !isByteSource(weights) && !isWeightSource(weights)) {
+      throw new ConfigError('`weights` must be the bytes of a weights file (Uint8Array or ArrayBuffer), a ByteSource or a WeightSource');
     }
     const threads = await requestedThreads(options.threads);
     if (options.simd !== undefined && !isSimdMode(options.simd)) {
       throw new ConfigError(`unknown simd mode "${String(options.simd)}": expected "deterministic" or "relaxed"`);
     }
-    const bytes = options.weights instanceof Uint8Array ? options.weights : new Uint8Array(options.weights);
-    const file = parseSafetensors(bytes);
+    const { source: file } = await toTimmNaming(isWeightSource(weights) ? weights : await openWeights(weights));
     const config = resolveConfig(options, classifierWidth(file));
-    matchTensors(file, expectedTensors(config.network), {
-      describe: config.preset ? `timm ${config.preset.name}` : `EfficientNet-${config.network.name.toUpperCase()}`,
-    });
+    matchWithVariantHint(file, config);
     const recipe = foldingRecipe(config.network);
     if (backend === 'reference') {
       const threading = threads > 1 ? { threads: 1, reason: 'the reference backend runs on one thread' } : { threads: 1 };
@@ -328,6 +334,26 @@ export class EfficientNet {
     const result = this.queue.then(task, task);
     this.queue = result.catch(() => undefined);
     return result;
+  }
+}
+
+/** Whether a value is an opened WeightSource (rather than bytes or a ByteSource). */
+function isWeightSource(value: unknown): value is WeightSource {
+  return typeof value === 'object' && value !== null && (value as WeightSource).tensors instanceof Map &&
+    typeof (value as WeightSource).readInto === 'function';
+}
+
+/** The all-mismatches-at-once check, plus which variant the file's own shapes are. */
+function matchWithVariantHint(file: WeightSource, config: ResolvedConfig): void {
+  try {
+    matchTensors(file, expectedTensors(config.network), {
+      describe: config.preset ? `timm ${config.preset.name}` : `EfficientNet-${config.network.name.toUpperCase()}`,
+    });
+  } catch (error) {
+    if (!(error instanceof WeightsMismatchError)) throw error;
+    const shape = inferShape(file);
+    if (shape.stemChannels === null) throw error;
+    throw new WeightsMismatchError(`${error.message}; the file's shapes are those of ${describeShape(shape)}`);
   }
 }
 

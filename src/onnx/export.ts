@@ -23,14 +23,14 @@ import { STEM } from '../arch/stages.js';
 import { ConfigError, ResourceLimitError } from '../errors.js';
 import { matchTensors } from '../weights/match.js';
 import { foldingRecipe, type FoldedTensor } from '../weights/recipe.js';
-import { elementCount, type SafetensorsFile } from '../weights/safetensors.js';
+import { elementCount, type WeightSource } from '../weights/source.js';
 import { foldLayer } from './fold.js';
 import { OnnxGraphBuilder, type AttributeValue } from './graph.js';
 
 export interface OnnxExportOptions {
   readonly network: NetworkSpec;
-  /** A parsed safetensors file with timm's tensor names for `network`. */
-  readonly weights: SafetensorsFile;
+  /** Weights with timm's tensor names for `network` (any format, mapped by `naming/`). */
+  readonly weights: WeightSource;
   readonly padding: PaddingMode;
   /** BN epsilon folded into the weights (1e-3 for `tf_efficientnet_*`, 1e-5 for `efficientnet_*`). */
   readonly bnEps: number;

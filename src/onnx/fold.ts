@@ -7,7 +7,8 @@
  *
  * Each folded value is rounded to float32 once, at the end.
  */
-import { readTensorAsFloat32, type SafetensorsFile } from '../weights/safetensors.js';
+import { readFloat32 } from '../weights/read.js';
+import type { WeightSource } from '../weights/source.js';
 
 export interface FoldedLayer {
   /** PyTorch layout `[out, in/groups, kh, kw]` or `[out, in]`, scaled per output channel. */
@@ -17,14 +18,14 @@ export interface FoldedLayer {
 }
 
 /** `conv`'s weight with BN `bn` folded in, or with its own `${conv}.bias` when `bn` is null. */
-export function foldLayer(file: SafetensorsFile, conv: string, bn: string | null, eps: number): FoldedLayer {
-  const weight = readTensorAsFloat32(file, `${conv}.weight`);
+export function foldLayer(file: WeightSource, conv: string, bn: string | null, eps: number): FoldedLayer {
+  const weight = readFloat32(file, `${conv}.weight`);
   const shape = file.tensors.get(`${conv}.weight`)!.shape;
   const out = shape[0];
   if (bn === null) {
-    return { weight, bias: readTensorAsFloat32(file, `${conv}.bias`), shape };
+    return { weight, bias: readFloat32(file, `${conv}.bias`), shape };
   }
-  const [gamma, beta, mean, variance] = ['weight', 'bias', 'running_mean', 'running_var'].map((k) => readTensorAsFloat32(file, `${bn}.${k}`));
+  const [gamma, beta, mean, variance] = ['weight', 'bias', 'running_mean', 'running_var'].map((k) => readFloat32(file, `${bn}.${k}`));
   const perOut = weight.length / out;
   const bias = new Float32Array(out); // [out]
   for (let o = 0; o < out; o++) {

@@ -8,7 +8,7 @@
  * free, so it serves as staging.
  */
 import type { FoldedTensor } from '../weights/recipe.js';
-import { readTensorInto, type SafetensorsFile } from '../weights/safetensors.js';
+import type { WeightSource } from '../weights/source.js';
 import type { CoreKernels } from './kernels.js';
 import { ensureMemory, assertFitsWasm32 } from './memory-limits.js';
 
@@ -65,7 +65,7 @@ const view = (memory: WebAssembly.Memory, offset: number, floats: number): Float
  * Writes every tensor of `file` into its slot. The file has already been matched against the
  * network, so every name exists with the right shape.
  */
-export function packWeights(kernels: CoreKernels, layout: WeightLayout, file: SafetensorsFile, bnEps: number): void {
+export function packWeights(kernels: CoreKernels, layout: WeightLayout, file: WeightSource, bnEps: number): void {
   assertFitsWasm32(layout.end + layout.stagingBytes, 'loading these weights');
   ensureMemory(kernels.memory, layout.end + layout.stagingBytes, 'loading these weights');
   const staging = layout.end;
@@ -75,16 +75,16 @@ export function packWeights(kernels: CoreKernels, layout: WeightLayout, file: Sa
     const bnBase = alignUp(raw + t.outChannels * perOutput * FLOAT_BYTES);
     const vector = (i: number): number => bnBase + i * alignUp(t.outChannels * FLOAT_BYTES); // [outChannels]
     const memory = kernels.memory;
-    readTensorInto(file, `${t.layer}.weight`, view(memory, raw, t.outChannels * perOutput));
+    file.readInto(`${t.layer}.weight`, view(memory, raw, t.outChannels * perOutput));
     if (t.bn !== null) {
       const [gamma, beta, mean, variance] = [0, 1, 2, 3].map(vector);
-      readTensorInto(file, `${t.bn}.weight`, view(memory, gamma, t.outChannels));
-      readTensorInto(file, `${t.bn}.bias`, view(memory, beta, t.outChannels));
-      readTensorInto(file, `${t.bn}.running_mean`, view(memory, mean, t.outChannels));
-      readTensorInto(file, `${t.bn}.running_var`, view(memory, variance, t.outChannels));
+      file.readInto(`${t.bn}.weight`, view(memory, gamma, t.outChannels));
+      file.readInto(`${t.bn}.bias`, view(memory, beta, t.outChannels));
+      file.readInto(`${t.bn}.running_mean`, view(memory, mean, t.outChannels));
+      file.readInto(`${t.bn}.running_var`, view(memory, variance, t.outChannels));
       kernels.batchnorm_fold(raw, t.outChannels, perOutput, gamma, beta, mean, variance, bnEps, bias);
     } else if (t.bias !== null) {
-      readTensorInto(file, t.bias, view(memory, bias, t.outChannels));
+      file.readInto(t.bias, view(memory, bias, t.outChannels));
     }
     switch (t.packing) {
       case 'gemm': kernels.gemm_pack(raw, t.inChannels, t.outChannels, weights); break;

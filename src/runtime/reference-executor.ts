@@ -5,7 +5,8 @@
  */
 import { bandRows, type DepthwiseStep, type Program, type Step } from '../plan/program.js';
 import type { FoldedTensor } from '../weights/recipe.js';
-import { readTensorAsFloat32, type SafetensorsFile } from '../weights/safetensors.js';
+import { readFloat32 } from '../weights/read.js';
+import type { WeightSource } from '../weights/source.js';
 import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
 import { referenceBatchnormFold } from './reference/batchnorm.js';
 import { referenceConv2d } from './reference/conv.js';
@@ -41,19 +42,19 @@ function bandSums(output: Float32Array, step: DepthwiseStep): Float32Array {
 export class ReferenceExecutor implements Engine {
   private tensors: Map<string, NaturalTensor> | null = new Map();
 
-  constructor(file: SafetensorsFile, recipe: readonly FoldedTensor[], bnEps: number) {
+  constructor(file: WeightSource, recipe: readonly FoldedTensor[], bnEps: number) {
     for (const t of recipe) {
-      const raw = readTensorAsFloat32(file, `${t.layer}.weight`);
+      const raw = readFloat32(file, `${t.layer}.weight`);
       if (t.bn !== null) {
         const folded = referenceBatchnormFold(raw, [t.outChannels, t.inChannels * t.kernel * t.kernel], {
-          gamma: readTensorAsFloat32(file, `${t.bn}.weight`),
-          beta: readTensorAsFloat32(file, `${t.bn}.bias`),
-          mean: readTensorAsFloat32(file, `${t.bn}.running_mean`),
-          variance: readTensorAsFloat32(file, `${t.bn}.running_var`),
+          gamma: readFloat32(file, `${t.bn}.weight`),
+          beta: readFloat32(file, `${t.bn}.bias`),
+          mean: readFloat32(file, `${t.bn}.running_mean`),
+          variance: readFloat32(file, `${t.bn}.running_var`),
         }, bnEps);
         this.tensors!.set(t.layer, { recipe: t, ...folded });
       } else {
-        this.tensors!.set(t.layer, { recipe: t, weight: raw, bias: t.bias ? readTensorAsFloat32(file, t.bias) : new Float32Array(t.outChannels) });
+        this.tensors!.set(t.layer, { recipe: t, weight: raw, bias: t.bias ? readFloat32(file, t.bias) : new Float32Array(t.outChannels) });
       }
     }
   }
@@ -76,7 +77,8 @@ export class ReferenceExecutor implements Engine {
         const t = this.tensor(step.conv);
         return write(0, referenceConv2d(read(0), [step.n, step.height, step.width, step.inChannels], t.weight,
           [step.outChannels, step.inChannels, step.kernel, step.kernel], t.bias,
-          { stride: step.stride, padTop: step.padTop, padLeft: step.padLeft, outH: step.outHeight, outW: step.outWidth }, step.activation));
+          { stride: step.stride, padTop: step.padTop, padLeft: step.padLeft, outH: step.outHeight, outW: step.outWidth }, step.activation,
+          step.residual === null ? null : buffers.get(step.residual)!));
       }
       case 'depthwise': {
         const t = this.tensor(step.conv);

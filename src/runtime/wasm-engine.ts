@@ -7,7 +7,7 @@ import type { Program } from '../plan/program.js';
 import { planProgramMemory } from '../plan/memory.js';
 import { elementCount } from '../plan/program.js';
 import type { FoldedTensor } from '../weights/recipe.js';
-import type { SafetensorsFile } from '../weights/safetensors.js';
+import type { WeightSource } from '../weights/source.js';
 import { loadKernels } from './kernels.js';
 import { assertFitsWasm32, ensureMemory } from './memory-limits.js';
 import { layoutWeights, packWeights, type WeightLayout } from './packed-weights.js';
@@ -91,7 +91,7 @@ export class WasmEngine implements Engine {
    * a shared memory, with its workers already started (they instantiate before any weight is
    * written); when threads cannot run here it is the single-threaded core, and `threading` says why.
    */
-  static async load(file: SafetensorsFile, recipe: readonly FoldedTensor[], bnEps: number, options: EngineOptions = {}): Promise<WasmEngine> {
+  static async load(file: WeightSource, recipe: readonly FoldedTensor[], bnEps: number, options: EngineOptions = {}): Promise<WasmEngine> {
     const requested = options.threads ?? 1;
     let threaded: { core: ThreadedCore; pool: ThreadPool } | null = null;
     let threading: ThreadingReport = { threads: 1 };

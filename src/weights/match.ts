@@ -3,7 +3,8 @@
  * in one error: a user fixing a wrong file wants the whole picture, not one name per attempt.
  */
 import { WeightsMismatchError } from '../errors.js';
-import { FLOAT_DTYPES, formatShape, isFloatDtype, type SafetensorsFile } from './safetensors.js';
+import { FLOAT_DTYPES, formatShape, isFloatDtype } from './safetensors.js';
+import type { WeightSource } from './source.js';
 
 export interface ExpectedTensor {
   readonly name: string;
@@ -65,7 +66,7 @@ function hint(
 
 /** Throws one WeightsMismatchError naming every missing, unexpected, mis-shaped and non-float tensor. */
 export function matchTensors(
-  file: SafetensorsFile,
+  file: WeightSource,
   expected: readonly ExpectedTensor[],
   options: MatchOptions = {},
 ): void {

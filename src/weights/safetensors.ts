@@ -15,7 +15,9 @@
  * `Float32Array` assumes a little-endian host, as does every JS view on WebAssembly memory.
  */
 import { WeightsFormatError, WeightsMismatchError } from '../errors.js';
+import { memoryByteSource } from './byte-source.js';
 import { decodeBfloat16Into, decodeFloat16Into } from './float16.js';
+import type { ByteSource, WeightSource } from './source.js';
 
 export const SAFETENSORS_DTYPES = [
   'F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'U32', 'U64', 'BOOL', 'F8_E4M3', 'F8_E5M2',
@@ -42,7 +44,9 @@ export interface TensorEntry {
   readonly end: number;
 }
 
-export interface SafetensorsFile {
+/** A safetensors file read by range: one implementation of the weight-source interface. */
+export interface SafetensorsSource extends WeightSource {
+  readonly format: 'safetensors';
   /**
    * In data order. (Header order is not recoverable in general: JSON.parse moves integer-like
    * keys such as "0" to the front of an object.)
@@ -51,6 +55,10 @@ export interface SafetensorsFile {
   readonly metadata: Record<string, string>;
   /** Absolute byte offset of the data section (8 + header length). */
   readonly dataStart: number;
+}
+
+/** A safetensors file held in memory; its tensors are byte ranges of `bytes`, never copies. */
+export interface SafetensorsFile extends SafetensorsSource {
   readonly bytes: Uint8Array;
 }
 
@@ -97,13 +105,14 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 const isNonNegativeSafeInteger = (value: unknown): value is number =>
   typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
-function readHeaderLength(bytes: Uint8Array): number {
+function readHeaderLength(bytes: ByteSource): number {
   if (bytes.length < 8) {
     throw new WeightsFormatError(
       `not a safetensors file: ${bytes.length} bytes, expected at least 8 for the header length`,
     );
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, 8);
+  const lengthField = bytes.read(0, 8); // [u64 little-endian]
+  const view = new DataView(lengthField.buffer, lengthField.byteOffset, 8);
   // Two 32-bit halves: exact for every length below 2^53, and anything larger fails the cap anyway.
   const headerLength = view.getUint32(0, true) + view.getUint32(4, true) * 2 ** 32;
   if (headerLength === 0) {
@@ -286,9 +295,17 @@ function sortAndCheckLayout(entries: readonly RelativeEntry[], dataLength: numbe
 
 /** Validates the header and indexes the tensors; the data stays where it is in `bytes`. */
 export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
+  return { ...openSafetensors(memoryByteSource(bytes)), bytes };
+}
+
+/**
+ * Validates the header (read by range: only its bytes are fetched) and indexes the tensors;
+ * `readInto` then reads one tensor's byte range at a time.
+ */
+export function openSafetensors(bytes: ByteSource): SafetensorsSource {
   const headerLength = readHeaderLength(bytes);
   const dataStart = 8 + headerLength;
-  const header = decodeHeaderJson(bytes.subarray(8, dataStart));
+  const header = decodeHeaderJson(bytes.read(8, headerLength));
   let metadata: Record<string, string> = {};
   const entries: RelativeEntry[] = [];
   for (const [name, value] of Object.entries(header)) {
@@ -299,7 +316,13 @@ export function parseSafetensors(bytes: Uint8Array): SafetensorsFile {
   for (const entry of sortAndCheckLayout(entries, bytes.length - dataStart)) {
     tensors.set(entry.name, { ...entry, begin: dataStart + entry.begin, end: dataStart + entry.end });
   }
-  return { tensors, metadata, dataStart, bytes };
+  const readInto = (name: string, target: Float32Array): void => {
+    const entry = findTensor(tensors, name);
+    const decode = floatDecoder(entry);
+    checkDestination(entry, target);
+    decode(bytes.read(entry.begin, entry.end - entry.begin), 0, target);
+  };
+  return { format: 'safetensors', tensors, metadata, dataStart, readInto };
 }
 
 type FloatDecoder = (bytes: Uint8Array, begin: number, target: Float32Array) => void;
@@ -320,8 +343,8 @@ const FLOAT_DECODERS: Readonly<Partial<Record<SafetensorsDtype, FloatDecoder>>> 
 /** The dtypes `readTensorAsFloat32` decodes; every other dtype is refused. */
 export const FLOAT_DTYPES = Object.keys(FLOAT_DECODERS) as readonly SafetensorsDtype[];
 
-function findTensor(file: SafetensorsFile, name: string): TensorEntry {
-  const entry = file.tensors.get(name);
+function findTensor(tensors: ReadonlyMap<string, TensorEntry>, name: string): TensorEntry {
+  const entry = tensors.get(name);
   if (entry === undefined) {
     throw new WeightsMismatchError(`tensor "${name}" is not in the weights file`);
   }
@@ -339,28 +362,29 @@ function floatDecoder(entry: TensorEntry): FloatDecoder {
   return decode;
 }
 
+function checkDestination(entry: TensorEntry, target: Float32Array): void {
+  const count = (entry.end - entry.begin) / DTYPE_BYTES[entry.dtype];
+  if (target.length !== count) {
+    throw new WeightsMismatchError(
+      `tensor "${entry.name}" has shape ${formatShape(entry.shape)} (${count} elements), ` +
+        `but the destination holds ${target.length} elements`,
+    );
+  }
+}
+
 /**
  * Decodes a float tensor into `target`, which must hold exactly its element count (for example a
  * view on WebAssembly memory, so the values land there without an intermediate copy).
  */
-export function readTensorInto(file: SafetensorsFile, name: string, target: Float32Array): void {
-  const entry = findTensor(file, name);
-  const decode = floatDecoder(entry);
-  const count = (entry.end - entry.begin) / DTYPE_BYTES[entry.dtype];
-  if (target.length !== count) {
-    throw new WeightsMismatchError(
-      `tensor "${name}" has shape ${formatShape(entry.shape)} (${count} elements), ` +
-        `but the destination holds ${target.length} elements`,
-    );
-  }
-  decode(file.bytes, entry.begin, target);
+export function readTensorInto(file: SafetensorsSource, name: string, target: Float32Array): void {
+  file.readInto(name, target);
 }
 
 /** Decodes a float tensor into a new Float32Array. */
-export function readTensorAsFloat32(file: SafetensorsFile, name: string): Float32Array {
-  const entry = findTensor(file, name);
-  const decode = floatDecoder(entry);
+export function readTensorAsFloat32(file: SafetensorsSource, name: string): Float32Array {
+  const entry = findTensor(file.tensors, name);
+  floatDecoder(entry);
   const target = new Float32Array((entry.end - entry.begin) / DTYPE_BYTES[entry.dtype]); // [elements]
-  decode(file.bytes, entry.begin, target);
+  file.readInto(name, target);
   return target;
 }
