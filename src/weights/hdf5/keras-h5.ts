@@ -1,0 +1,300 @@
+/**
+ * Keras 2 `.h5` weights: one implementation of the weight-source interface, read through the
+ * optional pure-JavaScript HDF5 reader `jsfive` (loaded on demand).
+ *
+ * Keras 2 writes two layouts, and both are read:
+ *
+ *   save_weights   /                 attributes layer_names (every layer, weighted or not),
+ *                                    backend, keras_version
+ *                  /<layer>          attribute weight_names, e.g. ["stem_conv/kernel:0"]
+ *                  /<layer>/<weight name>   a dataset; the name's "/" makes a subgroup
+ *   model.save     the same under /model_weights, plus a root attribute model_config (JSON)
+ *
+ * Keras splits an attribute above 64 KB into `layer_names0`, `layer_names1`, … ; those are
+ * joined. Layers without weights are skipped. Tensor names are the weight names exactly as Keras
+ * wrote them (`block1a_dwconv/depthwise_kernel:0`), shapes in Keras's layouts; `naming/keras.ts`
+ * maps them onto timm's names and PyTorch's layouts.
+ *
+ * The model's `normalization` layer (mean and "variance" on 0..1 pixels) becomes the source's
+ * `normalization`; see `kerasNormalization` for the Rescaling that Keras puts after it.
+ *
+ * Memory: jsfive parses an ArrayBuffer holding the whole file. An in-memory file whose bytes
+ * span their whole buffer is handed over as it is; any other source is copied into one buffer
+ * once (a Keras B7 file is 260 MB). Tensor values are decoded one at a time on `readInto`.
+ *
+ * Hostile files: jsfive throws strings and engine errors on damaged input; every such throw
+ * becomes a WeightsFormatError. Sizes are checked before jsfive is asked for values: a dataset
+ * must not declare more bytes than the file has, and the attribute lists are capped.
+ */
+import { ConfigError, EfficientNetError, WeightsFormatError, WeightsMismatchError } from '../../errors.js';
+import { elementCount, type ByteSource, type SourceNormalization, type SourceTensor, type WeightDtype, type WeightSource } from '../source.js';
+
+/** `\x89HDF\r\n\x1a\n`: HDF5's signature. Keras and h5py write it at offset 0 (no user block). */
+export const HDF5_SIGNATURE: readonly number[] = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
+
+type JsfiveModule = typeof import('jsfive');
+type Hdf5Node = import('jsfive').Hdf5Node;
+type Hdf5Group = import('jsfive').Group;
+
+/** The package to install for this reader, named in the error when it is missing. */
+export const HDF5_PACKAGE = 'jsfive';
+
+/** jsfive on demand: it is an optional dependency, needed only for Keras files. */
+async function loadJsfive(): Promise<Pick<JsfiveModule, 'File'>> {
+  try {
+    const module = await import('jsfive');
+    if (typeof module.File !== 'function') throw new Error('no File export');
+    return module;
+  } catch {
+    throw new ConfigError(`reading Keras .h5 weights needs the optional package "${HDF5_PACKAGE}": run npm install ${HDF5_PACKAGE}`);
+  }
+}
+
+/** Every failure inside jsfive, whatever it threw, as one line of a WeightsFormatError. */
+function hdf5Error(what: string, error: unknown): EfficientNetError {
+  if (error instanceof EfficientNetError) return error;
+  const detail = error instanceof Error ? error.message : String(error);
+  // jsfive's messages quote file bytes; keep them to one short printable line.
+  const clean = detail.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 160);
+  return new WeightsFormatError(`Keras .h5 file: ${what} cannot be read, the HDF5 structure is damaged${clean ? ` (${clean})` : ''}`);
+}
+
+/** Runs `read` (a jsfive call), turning any failure into a WeightsFormatError about `what`. */
+function guarded<T>(what: string, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    throw hdf5Error(what, error);
+  }
+}
+
+/** More names than any Keras model has layers (B7 has about 800): past this a list is refused. */
+const MAX_LIST_ITEMS = 100_000;
+/** Longest layer or weight name accepted; Keras's are a few dozen characters. */
+const MAX_NAME_CHARS = 1024;
+/** A model_config attribute longer than this is not parsed (B7's is about 1 MB). */
+const MAX_CONFIG_CHARS = 64 * 1024 * 1024;
+
+/** h5py stores Keras's names as fixed-length byte strings, padded with NULs. */
+function cleanName(value: unknown, what: string): string {
+  if (typeof value !== 'string') throw new WeightsFormatError(`Keras .h5 file: ${what} holds a ${typeof value}, expected strings`);
+  const name = value.replace(/\0+$/, '');
+  if (name.length === 0 || name.length > MAX_NAME_CHARS || /[\0-\x1f]/.test(name)) {
+    throw new WeightsFormatError(`Keras .h5 file: ${what} holds a name that is empty, too long or has control characters`);
+  }
+  return name;
+}
+
+/**
+ * A list attribute such as `layer_names`, joined from Keras's chunks (`name0`, `name1`, …) when
+ * it was split; undefined when absent. An empty float array (what Keras writes for no names)
+ * is an empty list.
+ */
+function nameList(node: Hdf5Node, attribute: string, where: string): string[] | undefined {
+  const attrs = guarded(`the attributes of ${where}`, () => node.attrs);
+  const what = `attribute ${attribute} of ${where}`;
+  const chunks: unknown[] = [];
+  if (attribute in attrs) chunks.push(attrs[attribute]);
+  else for (let i = 0; `${attribute}${i}` in attrs; i++) chunks.push(attrs[`${attribute}${i}`]);
+  if (chunks.length === 0) return undefined;
+  const names: string[] = [];
+  for (const chunk of chunks) {
+    const items = typeof chunk === 'string' ? [chunk] : chunk;
+    if (!Array.isArray(items)) throw new WeightsFormatError(`Keras .h5 file: ${what} is not a list of names`);
+    if (names.length + items.length > MAX_LIST_ITEMS) throw new WeightsFormatError(`Keras .h5 file: ${what} lists more than ${MAX_LIST_ITEMS} names`);
+    for (const item of items) names.push(cleanName(item, what));
+  }
+  return names;
+}
+
+/** jsfive's dtype spelling (numpy's, e.g. `<f4`) -> ours, with its byte size. */
+function weightDtype(dtype: unknown, name: string): { dtype: WeightDtype; bytes: number } {
+  const match = typeof dtype === 'string' ? /^([<>|=]?)([fiu])(\d+)$/.exec(dtype) : null;
+  const found = match ? DTYPES[`${match[2]}${match[3]}`] : undefined;
+  if (found === undefined) {
+    throw new WeightsFormatError(`Keras .h5 file: weight "${name}" has the type ${typeof dtype === 'string' ? dtype : 'of a compound or string'}, not a number type`);
+  }
+  return found;
+}
+const DTYPES: Readonly<Record<string, { dtype: WeightDtype; bytes: number }>> = {
+  f8: { dtype: 'F64', bytes: 8 }, f4: { dtype: 'F32', bytes: 4 }, f2: { dtype: 'F16', bytes: 2 },
+  i8: { dtype: 'I64', bytes: 8 }, i4: { dtype: 'I32', bytes: 4 }, i2: { dtype: 'I16', bytes: 2 }, i1: { dtype: 'I8', bytes: 1 },
+  u8: { dtype: 'U64', bytes: 8 }, u4: { dtype: 'U32', bytes: 4 }, u2: { dtype: 'U16', bytes: 2 }, u1: { dtype: 'U8', bytes: 1 },
+};
+const FLOAT_DTYPES: ReadonlySet<WeightDtype> = new Set(['F64', 'F32', 'F16']);
+
+interface KerasTensor extends SourceTensor {
+  /** Path of the dataset from the weights root: `<layer>/<weight name>`. */
+  readonly path: string;
+  readonly byteLength: number;
+}
+
+function checkShape(shape: unknown, name: string): number[] {
+  if (!Array.isArray(shape) || shape.length > 8 || !shape.every((size) => Number.isSafeInteger(size) && size >= 0)) {
+    throw new WeightsFormatError(`Keras .h5 file: weight "${name}" has an invalid shape`);
+  }
+  return shape as number[];
+}
+
+/** The group holding the layer groups: the root (save_weights) or /model_weights (model.save). */
+function weightsRoot(file: Hdf5Group): { root: Hdf5Group; layers: string[] } {
+  const rootLayers = nameList(file, 'layer_names', 'the file');
+  if (rootLayers !== undefined) return { root: file, layers: rootLayers };
+  const keys = guarded('the root group', () => file.keys);
+  if (keys.includes('model_weights')) {
+    const root = guarded('group model_weights', () => file.get('model_weights'));
+    if (root === null || !('keys' in root)) throw new WeightsFormatError('Keras .h5 file: model_weights is not a group');
+    const layers = nameList(root, 'layer_names', 'model_weights');
+    if (layers !== undefined) return { root, layers };
+  }
+  throw new WeightsFormatError(
+    'not a Keras weights file: the HDF5 file has no layer_names attribute, neither at its root (save_weights) nor on model_weights (model.save)',
+  );
+}
+
+function listTensors(file: Hdf5Group, byteLength: number): { root: Hdf5Group; tensors: Map<string, KerasTensor>; layerOf: Map<string, string> } {
+  const { root, layers } = weightsRoot(file);
+  const tensors = new Map<string, KerasTensor>();
+  const layerOf = new Map<string, string>();
+  for (const layer of new Set(layers)) {
+    const group = guarded(`layer group "${layer}"`, () => root.get(layer));
+    if (group === null || !('keys' in group)) throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" is listed but has no group`);
+    const weightNames = nameList(group, 'weight_names', `layer "${layer}"`) ?? [];
+    for (const name of weightNames) {
+      if (tensors.has(name)) throw new WeightsFormatError(`Keras .h5 file: weight "${name}" appears twice`);
+      const path = `${layer}/${name}`;
+      const dataset = guarded(`weight "${name}"`, () => root.get(path));
+      if (dataset === null || !('shape' in dataset)) throw new WeightsFormatError(`Keras .h5 file: weight "${name}" is listed but has no dataset`);
+      const shape = checkShape(guarded(`the shape of "${name}"`, () => dataset.shape), name);
+      const { dtype, bytes } = weightDtype(guarded(`the type of "${name}"`, () => dataset.dtype), name);
+      const tensorBytes = elementCount(shape) * bytes;
+      // Keras stores weights uncompressed, so a dataset can never hold more bytes than the file.
+      if (tensorBytes > byteLength) {
+        throw new WeightsFormatError(`Keras .h5 file: weight "${name}" declares ${tensorBytes} bytes, more than the whole ${byteLength}-byte file`);
+      }
+      tensors.set(name, { name, dtype, shape: Object.freeze([...shape]), path, byteLength: tensorBytes });
+      layerOf.set(name, layer);
+    }
+  }
+  return { root, tensors, layerOf };
+}
+
+/** Values of one dataset as float32 into `destination`, through jsfive. */
+function readDataset(root: Hdf5Group, tensor: KerasTensor, destination: Float32Array): void {
+  const values = guarded(`the values of "${tensor.name}"`, () => {
+    const dataset = root.get(tensor.path);
+    if (dataset === null || !('value' in dataset)) throw new WeightsFormatError(`Keras .h5 file: weight "${tensor.name}" has no dataset`);
+    return dataset.value;
+  });
+  if (values === null || typeof values !== 'object' || values.length !== destination.length) {
+    throw new WeightsFormatError(`Keras .h5 file: weight "${tensor.name}" holds ${values?.length ?? 'no'} values, expected ${destination.length}`);
+  }
+  for (let i = 0; i < destination.length; i++) destination[i] = Number(values[i]);
+}
+
+/** ImageNet's per-channel standard deviations, which Keras's EfficientNet uses in its extra Rescaling. */
+const IMAGENET_STDDEV_RGB: readonly [number, number, number] = [0.229, 0.224, 0.225];
+
+/**
+ * The per-channel factor Keras applies after the `normalization` layer. keras.applications'
+ * EfficientNet, built with ImageNet weights, follows Normalization with Rescaling(1/sqrt(std))
+ * because its stored "variance" is the ImageNet std itself: (x - mean) / sqrt(std) / sqrt(std)
+ * is (x - mean) / std. A model.save file says in its config whether that layer is there; a
+ * save_weights file does not, and is taken to follow the ImageNet build, which every file
+ * Keras distributes and every fine-tune of one does.
+ */
+function rescaleAfterNormalization(file: Hdf5Group, normalizationLayer: string): readonly number[] {
+  const imagenet = IMAGENET_STDDEV_RGB.map((std) => 1 / Math.sqrt(std));
+  const attrs = guarded('the attributes of the file', () => file.attrs);
+  const text = attrs.model_config;
+  if (typeof text !== 'string' || text.length > MAX_CONFIG_CHARS) return imagenet;
+  let config: unknown;
+  try {
+    config = JSON.parse(text.replace(/\0+$/, ''));
+  } catch {
+    return imagenet;
+  }
+  const layers = (config as { config?: { layers?: unknown } } | null)?.config?.layers;
+  if (!Array.isArray(layers)) return imagenet;
+  for (const layer of layers as unknown[]) {
+    const entry = layer as { class_name?: unknown; config?: { scale?: unknown; offset?: unknown }; inbound_nodes?: unknown } | null;
+    if (entry?.class_name !== 'Rescaling' || !JSON.stringify(entry.inbound_nodes ?? []).includes(`"${normalizationLayer}"`)) continue;
+    const scale = entry.config?.scale;
+    const offset = entry.config?.offset ?? 0;
+    const scales = typeof scale === 'number' ? [scale, scale, scale] : scale;
+    if (offset !== 0 || !Array.isArray(scales) || scales.length !== 3 || !scales.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) {
+      throw new WeightsFormatError(`Keras .h5 file: the Rescaling after "${normalizationLayer}" is not a positive per-channel scale without offset`);
+    }
+    return scales as number[];
+  }
+  return [1, 1, 1];
+}
+
+/** Keras's Normalization divides by max(sqrt(variance), this) (keras.backend.epsilon()). */
+const NORMALIZATION_EPSILON = 1e-7;
+
+/**
+ * The mean and std on 0..1 pixels (Keras's first layer is Rescaling(1/255)) that the model's
+ * `normalization` layer and the Rescaling after it amount to: (x - mean) / sqrt(variance) * scale,
+ * that is std = sqrt(variance) / scale.
+ */
+function kerasNormalization(
+  file: Hdf5Group, root: Hdf5Group, tensors: ReadonlyMap<string, KerasTensor>, layerOf: ReadonlyMap<string, string>,
+): SourceNormalization | undefined {
+  const mean = [...tensors.values()].find((t) => /^normalization(_\d+)?$/.test(layerOf.get(t.name) ?? '') && /(^|\/)mean:\d+$/.test(t.name));
+  if (mean === undefined) return undefined;
+  const layer = layerOf.get(mean.name)!;
+  const variance = [...tensors.values()].find((t) => layerOf.get(t.name) === layer && /(^|\/)variance:\d+$/.test(t.name));
+  const rgb = (tensor: KerasTensor | undefined): number[] => {
+    if (tensor === undefined || elementCount(tensor.shape) !== 3 || !FLOAT_DTYPES.has(tensor.dtype)) {
+      throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" needs a mean and a variance of 3 values (one per RGB channel)`);
+    }
+    const values = new Float32Array(3); // [RGB]
+    readDataset(root, tensor, values);
+    return [...values];
+  };
+  const meanValues = rgb(mean);
+  const varianceValues = rgb(variance);
+  if (!meanValues.every(Number.isFinite) || !varianceValues.every((v) => Number.isFinite(v) && v > 0)) {
+    throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" has a non-finite mean or a variance that is not above 0`);
+  }
+  const scale = rescaleAfterNormalization(file, layer);
+  const std = varianceValues.map((v, c) => Math.max(Math.sqrt(v), NORMALIZATION_EPSILON) / scale[c]);
+  return Object.freeze({
+    mean: Object.freeze([meanValues[0], meanValues[1], meanValues[2]]) as [number, number, number],
+    std: Object.freeze([std[0], std[1], std[2]]) as [number, number, number],
+  });
+}
+
+/** The whole file as one ArrayBuffer for jsfive, without a copy when the bytes already are one. */
+function wholeBuffer(bytes: ByteSource): ArrayBuffer {
+  const all = bytes.read(0, bytes.length);
+  if (all.buffer instanceof ArrayBuffer && all.byteOffset === 0 && all.byteLength === all.buffer.byteLength) return all.buffer;
+  return all.slice().buffer as ArrayBuffer;
+}
+
+/** Opens a Keras 2 `.h5` weights file (save_weights or model.save). */
+export async function openKerasH5(bytes: ByteSource): Promise<WeightSource> {
+  const head = bytes.read(0, Math.min(HDF5_SIGNATURE.length, bytes.length));
+  if (head.length < HDF5_SIGNATURE.length || !HDF5_SIGNATURE.every((byte, i) => head[i] === byte)) {
+    throw new WeightsFormatError('not an HDF5 file: it does not start with the HDF5 signature \\x89HDF\\r\\n\\x1a\\n');
+  }
+  const { File } = await loadJsfive();
+  const file = guarded('the superblock and root group', () => new File(wholeBuffer(bytes), 'weights.h5'));
+  const { root, tensors, layerOf } = listTensors(file, bytes.length);
+  const normalization = kerasNormalization(file, root, tensors, layerOf);
+  const keras = guarded('the attributes of the file', () => file.attrs.keras_version);
+  const metadata: Record<string, string> = typeof keras === 'string' ? { keras_version: keras.replace(/\0+$/, '').slice(0, 64) } : {};
+  const listed: ReadonlyMap<string, SourceTensor> = new Map([...tensors].map(([name, t]) => [name, { name, dtype: t.dtype, shape: t.shape }]));
+  const readInto = (name: string, destination: Float32Array): void => {
+    const tensor = tensors.get(name);
+    if (tensor === undefined) throw new WeightsMismatchError(`tensor "${name}" is not in the Keras weights file`);
+    if (!FLOAT_DTYPES.has(tensor.dtype)) throw new WeightsMismatchError(`tensor "${name}" is ${tensor.dtype}, not a float type`);
+    const count = elementCount(tensor.shape);
+    if (destination.length !== count) {
+      throw new WeightsMismatchError(`tensor "${name}" has ${count} values but the destination holds ${destination.length}`);
+    }
+    readDataset(root, tensor, destination);
+  };
+  return { format: 'hdf5', tensors: listed, readInto, ...(normalization ? { normalization } : {}), metadata };
+}
