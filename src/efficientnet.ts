@@ -9,6 +9,7 @@ import type { PaddingMode } from './arch/padding.js';
 import type { CheckpointPreset } from './arch/presets.js';
 import type { ScalingCoefficients, VariantName } from './arch/variants.js';
 import { ConfigError, InputShapeError, WeightsMismatchError } from './errors.js';
+import { embedBatch, embedMany, type EmbedManyInput, type EmbedManyOptions, type EmbedManyResult } from './embed-many.js';
 import { decodeImage, type DecodeOptions, type PixelData, type RgbImage } from './image/decode.js';
 import { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';
 import { createPreprocessor, type Preprocessor } from './image/preprocess.js';
@@ -273,10 +274,24 @@ export class EfficientNet {
     return Array.isArray(images) ? perImage : perImage[0];
   }
 
-  /** The pooled feature vector (`featureChannels` values) of one image: an embedding. */
-  async embed(image: ImageInput, options: ImageOptions = {}): Promise<Float32Array> {
-    const { input, shape } = await this.preprocessImages([image], options);
+  /**
+   * The pooled feature vector (`featureChannels` values) of one image: an embedding; or of each
+   * image of an array, run as one batch (each row bit-identical to embedding that image alone).
+   */
+  embed(image: ImageInput, options?: ImageOptions): Promise<Float32Array>;
+  embed(images: readonly ImageInput[], options?: ImageOptions): Promise<Float32Array[]>;
+  async embed(images: ImageInput | readonly ImageInput[], options: ImageOptions = {}): Promise<Float32Array | Float32Array[]> {
+    if (Array.isArray(images)) return embedBatch(this, images as readonly ImageInput[], options);
+    const { input, shape } = await this.preprocessImages([images as ImageInput], options);
     return (await this.run(input, shape, {})).features;
+  }
+
+  /**
+   * Embeddings of any number of images (an iterable or async iterable; paths too, given a
+   * `readFile`), yielded in input order, a batch at a time, with bounded memory. See embed-many.ts.
+   */
+  embedMany(images: Iterable<EmbedManyInput> | AsyncIterable<EmbedManyInput>, options: EmbedManyOptions = {}): AsyncGenerator<EmbedManyResult> {
+    return embedMany(this, images, options);
   }
 
   /** The feature maps at strides 2, 4, 8, 16 and 32 (the last block at each), like timm's `features_only`. */

@@ -10,9 +10,10 @@ export {
   type Backend, type CreateOptions, type ForwardOptions, type ForwardResult, type ImageInput, type ImageOptions,
   type ClassifyOptions, type Prediction, type FeatureMap, type ThreadingReport, type SimdMode, type SimdReport,
 } from './efficientnet.js';
+export type { EmbedManyInput, EmbedManyOptions, EmbedManyResult } from './embed-many.js';
 export {
   EfficientNetError, WeightsFormatError, WeightsMismatchError, InputShapeError, ImageDecodeError,
-  ResourceLimitError, ConfigError,
+  ResourceLimitError, ConfigError, OutputMismatchError,
 } from './errors.js';
 
 // The architecture as data.
