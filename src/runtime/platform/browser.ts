@@ -5,7 +5,7 @@
 import type { HostMessage, WorkerReply } from '../threads/protocol.js';
 import type { HostPort, Platform, WorkerHandle } from './types.js';
 
-export const browserPlatform: Platform = {
+export const platform: Platform = {
   isNode: false,
 
   readFile(where) {

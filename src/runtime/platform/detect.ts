@@ -6,7 +6,7 @@
  * browsers do not even see them: the package.json `browser` map replaces this file with
  * `browser.js`, which has the same `platform` export.
  */
-import { browserPlatform } from './browser.js';
+import { platform as browserPlatform } from './browser.js';
 import type { Platform } from './types.js';
 
 const runningInNode = typeof process !== 'undefined' && typeof process.versions?.node === 'string';

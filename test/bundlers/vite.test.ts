@@ -1,0 +1,81 @@
+/**
+ * Vite with its default configuration (no config file), dev server and production build, on a
+ * consumer app installed from the packed tarball: the page classifies the photo in Chromium with
+ * the same top-1 index and probability as Node, on one thread and on the worker pool. Nothing in
+ * the app tells Vite about the package: the core's and the codecs' `.wasm` and the worker script
+ * are found through the package's own `new URL(..., import.meta.url)` and `new Worker(...)`.
+ * Needs `npm run build` first.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { build, createServer, type ViteDevServer } from 'vite';
+import { launchChromium, type Browser } from '../support/browser.js';
+import {
+  appSource, consumerProject, copyPhoto, INDEX_HTML, ISOLATION_HEADERS, nodeAnswer, packPackage, pageAnswer, serveStatic,
+  type PackedPackage,
+} from './support.js';
+
+let packed: PackedPackage;
+let project: string;
+let browser: Browser;
+let expected: { index: number; probability: number };
+
+beforeAll(async () => {
+  packed = packPackage();
+  project = consumerProject(packed, join(packed.workdir, 'vite-app'), { 'index.html': INDEX_HTML('/main.js'), 'main.js': appSource() });
+  copyPhoto(project, join(project, 'public'));
+  expected = await nodeAnswer();
+  browser = await launchChromium();
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  packed?.remove();
+});
+
+async function classifyAt(base: string, threads: number): Promise<{ answer: Awaited<ReturnType<typeof pageAnswer>>; errors: string[] }> {
+  const { page, errors } = await browser.newPage();
+  try {
+    return { answer: await pageAnswer(page, `${base}?threads=${threads}`), errors };
+  } finally {
+    await page.close();
+  }
+}
+
+describe('a Vite app (default config) using the installed package', () => {
+  it('builds, and the built page gives Node\'s answer on one thread and on two worker threads', async () => {
+    // Vite's defaults: the default worker format (iife), target and asset handling.
+    await build({ root: project, configFile: false, logLevel: 'error' });
+    const server = await serveStatic(join(project, 'dist'));
+    try {
+      for (const threads of [1, 2]) {
+        const { answer, errors } = await classifyAt(server.url, threads);
+        expect(answer.error).toBeUndefined();
+        expect(answer.threads, answer.reason ?? '').toBe(threads);
+        expect({ index: answer.index, probability: answer.probability }).toEqual(expected); // bit-identical, so exact
+        expect(errors).toEqual([]);
+      }
+    } finally {
+      await server.close();
+    }
+  }, 300_000);
+
+  it('serves in dev mode: default config on one thread; with the isolation headers, on two threads', async () => {
+    for (const [threads, headers] of [[1, undefined], [2, ISOLATION_HEADERS]] as const) {
+      let server: ViteDevServer | undefined;
+      try {
+        // The second server adds only the two headers the README's Vite section shows for threads.
+        server = await createServer({ root: project, configFile: false, logLevel: 'error', server: { port: 0, host: '127.0.0.1', headers } });
+        await server.listen();
+        const base = server.resolvedUrls!.local[0];
+        const { answer, errors } = await classifyAt(base, threads);
+        expect(answer.error).toBeUndefined();
+        expect(answer.threads, answer.reason ?? '').toBe(threads);
+        expect({ index: answer.index, probability: answer.probability }).toEqual(expected);
+        expect(errors).toEqual([]);
+      } finally {
+        await server?.close();
+      }
+    }
+  }, 300_000);
+});
