@@ -9,9 +9,11 @@
  *
  * Block parts: `_expand_conv` / `_bn0` (absent when the expansion is 1), `_depthwise_conv` / `_bn1`,
  * `_se_reduce` / `_se_expand`, `_project_conv` / `_bn2`. The flat numbering hides the stages, so
- * they are recovered from the shapes: every stage has its own output width (16, 24, 40, 80, 112,
- * 192, 320 times the width multiplier, rounded: always distinct), so a new stage starts where
- * `_project_conv`'s output channel count changes.
+ * they are recovered from the shapes: a new stage starts where the block's output width, kernel
+ * size or having an expand conv changes. Consecutive B0 stages always differ in output width
+ * (16, 24, 40, 80, 112, 192, 320 times the width multiplier, distinct after rounding for every
+ * width of 0.5 and up), and at narrower custom widths, where 16 and 24 can both round to 8, in
+ * the expand conv that stage 1 lacks.
  */
 import type { SourceTensor } from '../source.js';
 
@@ -39,14 +41,16 @@ export function efficientNetPytorchToTimm(tensors: ReadonlyMap<string, SourceTen
   const placement: ({ stage: number; index: number } | undefined)[] = [];
   let stage = -1;
   let index = 0;
-  let previousWidth = -1;
+  let previousKey = '';
   for (let n = 0; n < blockCount; n++) {
     const width = tensors.get(`_blocks.${n}._project_conv.weight`)?.shape[0];
     if (width === undefined) continue;
-    if (width !== previousWidth) {
+    const kernel = tensors.get(`_blocks.${n}._depthwise_conv.weight`)?.shape[2];
+    const key = `${width}/${kernel}/${tensors.has(`_blocks.${n}._expand_conv.weight`)}`;
+    if (key !== previousKey) {
       stage += 1;
       index = 0;
-      previousWidth = width;
+      previousKey = key;
     }
     placement[n] = { stage, index };
     index += 1;
