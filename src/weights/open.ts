@@ -37,22 +37,10 @@ export function detectFormat(head: Uint8Array): WeightFormat {
   return 'safetensors';
 }
 
-/** The contract of `hdf5/keras-h5.ts`, loaded on demand so the HDF5 library stays optional. */
-interface KerasH5Module {
-  openKerasH5(bytes: ByteSource): Promise<WeightSource>;
-}
-
+/** The Keras reader is loaded on demand: it pulls in the optional HDF5 library. */
 async function openKeras(bytes: ByteSource): Promise<WeightSource> {
-  // A variable specifier keeps this type-checking while the reader is optional.
-  const specifier = './hdf5/keras-h5.js';
-  let module: KerasH5Module;
-  try {
-    module = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as KerasH5Module;
-  } catch (error) {
-    if (error instanceof WeightsFormatError) throw error;
-    throw new WeightsFormatError(`this HDF5 (Keras .h5) file cannot be read here: the Keras reader failed to load (${(error as Error).message})`);
-  }
-  return module.openKerasH5(bytes);
+  const { openKerasH5 } = await import('./hdf5/keras-h5.js');
+  return openKerasH5(bytes);
 }
 
 /** A safetensors reading that failed on a file that does not look like safetensors either. */

@@ -26,21 +26,6 @@ export interface NamedWeights {
 const isTimmNaming = (names: readonly string[]): boolean =>
   names.includes('conv_stem.weight') || names.some((name) => name.startsWith('blocks.'));
 
-/** The contract of `keras.ts`, loaded on demand with the HDF5 reader it belongs to. */
-interface KerasNamingModule {
-  isKerasNaming(names: readonly string[]): boolean;
-  kerasToTimm(source: WeightSource): WeightSource;
-}
-
-async function kerasNaming(): Promise<KerasNamingModule | null> {
-  const specifier = './keras.js';
-  try {
-    return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as KerasNamingModule;
-  } catch {
-    return null;
-  }
-}
-
 /** The scheme of names that are not Keras's (Keras names only come from HDF5 files). */
 export function detectPytorchNaming(names: readonly string[]): NamingScheme {
   if (isTimmNaming(names)) return 'timm';
@@ -52,8 +37,9 @@ export function detectPytorchNaming(names: readonly string[]): NamingScheme {
 export async function toTimmNaming(source: WeightSource): Promise<NamedWeights> {
   const names = [...source.tensors.keys()];
   if (source.format === 'hdf5') {
-    const keras = await kerasNaming();
-    if (keras !== null && keras.isKerasNaming(names)) return { naming: 'keras', source: keras.kerasToTimm(source) };
+    // Loaded with the HDF5 reader it belongs to, never for other formats.
+    const keras = await import('./keras.js');
+    if (keras.isKerasNaming(names)) return { naming: 'keras', source: keras.kerasToTimm(source) };
   }
   const naming = detectPytorchNaming(names);
   switch (naming) {
