@@ -3,7 +3,12 @@
 
 /** Epilogue activation codes accepted by the conv, depthwise and GEMM kernels. */
 export const ACTIVATION_NONE: i32 = 0;
+/** x * sigmoid(x) (SiLU): EfficientNet and EfficientNetV2. */
 export const ACTIVATION_SWISH: i32 = 1;
+/** min(max(x, 0), 6): EfficientNet-Lite. Two vector ops per four floats, like XNNPACK's minmax epilogue. */
+export const ACTIVATION_RELU6: i32 = 2;
+/** max(x, 0). */
+export const ACTIVATION_RELU: i32 = 3;
 
 /** Bytes per float32 element; every tensor in the core is float32. */
 export const FLOAT_BYTES: i32 = 4;

@@ -9,16 +9,16 @@
 // (2 pixels x 16 channels, 8 accumulators, each input broadcast once and each weight vector
 // loaded once for both pixels) with no per-tap bookkeeping. The remaining pixels (the edges, an
 // odd one out) and channels (past the last multiple of 16) go one pixel at a time, clipping the
-// window to the image. Then swish runs over the whole finished row, four vectors at a time.
+// window to the image. Then the activation (swish, ReLU6 or ReLU) runs over the whole finished
+// row, four vectors at a time, and the residual, if any, is added to it.
 //
 // Determinism: every output element has one accumulator that starts at its bias and adds
 // input * weight over (ky, kx, ci) in that order, skipping taps that fall in the zero padding.
 // The pair tile, the 16-wide and 4-wide single-pixel tiles and the partial last block all do
 // exactly this per lane, and swish is the same operations wherever it is applied, so an element's
 // bits depend only on its position and its channel's weights, never on cout or the batch size.
-import { ACTIVATION_SWISH } from './constants';
 import { madd } from './madd';
-import { swish_in_place } from './math';
+import { activate_in_place, addInPlace } from './math';
 
 function paddedChannels(channels: i32): i32 {
   return (channels + 3) & ~3;
@@ -167,7 +167,8 @@ function singlePixel(window: usize, kyBegin: i32, kyEnd: i32, kxBegin: i32, kxEn
 
 /**
  * input: [n, h, w, cin]; packedWeights: from conv2d_pack; bias: [cout];
- * output: [n, outH, outW, cout] = activation(conv(input) + bias).
+ * output: [n, outH, outW, cout] = activation(conv(input) + bias), then + residual
+ * ([n, outH, outW, cout], or 0 for none: EfficientNetV2's conv-bn-act blocks with a skip).
  * Input positions outside the image read as zero; padTop/padLeft place the window, and the
  * bottom/right padding is whatever outH/outW imply.
  */
@@ -175,7 +176,7 @@ export function conv2d(
   input: usize, n: i32, h: i32, w: i32, cin: i32,
   packedWeights: usize, bias: usize, cout: i32,
   kh: i32, kw: i32, stride: i32, padTop: i32, padLeft: i32, outH: i32, outW: i32,
-  output: usize, activation: i32,
+  output: usize, activation: i32, residual: usize,
 ): void {
   inputChannels = cin;
   outputChannels = cout;
@@ -217,7 +218,8 @@ export function conv2d(
           singlePixel(window, kyBegin, kyEnd, max(0, -ix0), min(kw, w - ix0), 0, out);
         }
       }
-      if (activation == ACTIVATION_SWISH) swish_in_place(outRow, outW * cout);
+      activate_in_place(outRow, outW * cout, activation);
+      if (residual != 0) addInPlace(outRow, residual + (outRow - output), outW * cout);
     }
   }
 }

@@ -20,8 +20,7 @@
 // the sum of that row's in-image products in kx order, on every path; its bits depend only on its
 // position. The optional per-channel sums (for squeeze-excite) add each image's activated outputs
 // in raster order, so they depend only on the image.
-import { ACTIVATION_SWISH } from './constants';
-import { swish_in_place } from './math';
+import { activate_in_place } from './math';
 
 /** Bytes of one packed tap for one channel block: 4 floats. */
 // @ts-ignore: decorator
@@ -398,7 +397,7 @@ export function depthwise_conv(
           }
         }
       }
-      if (activation == ACTIVATION_SWISH) swish_in_place(outRow, outW * c);
+      activate_in_place(outRow, outW * c, activation);
       if (sums != 0) addRowToSums(outRow, outW, sums);
     }
   }

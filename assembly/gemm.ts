@@ -30,9 +30,9 @@
 // in the output and reloads it, which is exact. Swish and the residual add are the same
 // operations on every element whichever pass applies them. So an element's bits never depend
 // on which tile, tail or row range (thread split) computed it.
-import { ACTIVATION_SWISH } from './constants';
+import { ACTIVATION_NONE } from './constants';
 import { madd } from './madd';
-import { swish_in_place } from './math';
+import { activate_in_place, addInPlace } from './math';
 
 /** Output channels per packed weight panel: four f32x4 vectors side by side. */
 const PANEL_WIDTH: i32 = 16;
@@ -82,7 +82,7 @@ export function gemm_pack(source: usize, inChannels: i32, outChannels: i32, dest
  * output[rows, outChannels] = act(input[rows, inChannels] · Wᵀ + bias), then + residual.
  * packedWeights comes from gemm_pack. bias ([outChannels]) and residual ([rows, outChannels])
  * may be 0 for none. input, output and residual must be distinct buffers.
- * activation: ACTIVATION_NONE or ACTIVATION_SWISH (x * sigmoid(x)), applied before the residual.
+ * activation: an ACTIVATION_* code (none, swish, ReLU6, ReLU), applied before the residual.
  */
 export function gemm(
   input: usize, rows: i32, inChannels: i32, packedWeights: usize, bias: usize,
@@ -100,8 +100,8 @@ export function gemm(
     const finishing = kStart + depth >= inChannels;
     // Swish runs as a separate pass over each finished row block (below), which keeps the tile
     // lean; the tile adds the residual itself only when there is no activation to come first.
-    const swishing = finishing && activation == ACTIVATION_SWISH;
-    const tileResidual: usize = finishing && !swishing ? residual : 0;
+    const activating = finishing && activation != ACTIVATION_NONE;
+    const tileResidual: usize = finishing && !activating ? residual : 0;
     for (let blockStart = 0; blockStart < rows; blockStart += ROW_BLOCK) {
       const blockEnd = min(rows, blockStart + ROW_BLOCK);
       const blockInput = input + <usize>blockStart * inputRowBytes + <usize>kStart * FLOAT_SIZE;
@@ -140,9 +140,9 @@ export function gemm(
           }
         }
       }
-      if (swishing) {
+      if (activating) {
         const count = (blockEnd - blockStart) * outChannels;
-        swish_in_place(output + blockOutput, count);
+        activate_in_place(output + blockOutput, count, activation);
         if (residual != 0) addInPlace(output + blockOutput, residual + blockOutput, count);
       }
     }
@@ -321,16 +321,6 @@ export function gemm(
   } else if (count == 1) {
     v128.store32_lane(pointer, value, 0);
   }
-}
-
-/** data[i] += other[i] for `count` floats: the residual after a swish pass (same op per element as the tile's). */
-function addInPlace(data: usize, other: usize, count: i32): void {
-  const vectorsEnd = data + (<usize>(count & ~3) << 2);
-  const end = data + (<usize>count << 2);
-  let at = data;
-  let from = other;
-  for (; at < vectorsEnd; at += 16, from += 16) v128.store(at, f32x4.add(v128.load(at), v128.load(from)));
-  for (; at < end; at += 4, from += 4) store<f32>(at, load<f32>(at) + load<f32>(from));
 }
 
 // @ts-ignore: decorator

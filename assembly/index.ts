@@ -3,7 +3,7 @@
 export * from './constants';
 export * from './memory';
 // math.ts also exports inline v128 helpers for other kernels; only its test entry points go out.
-export { vector_exp, vector_sigmoid, vector_swish } from './math';
+export { vector_exp, vector_sigmoid, vector_swish, vector_activate } from './math';
 export * from './batchnorm';
 export * from './conv';
 export * from './depthwise';

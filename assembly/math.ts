@@ -41,6 +41,7 @@
 //   source of surprise): exp and sigmoid flush results below the smallest normal float to +0, and
 //   swish never produces one (its smallest nonzero magnitude is about 87 * 2^-128). NaN propagates
 //   through every path.
+import { ACTIVATION_RELU, ACTIVATION_RELU6, ACTIVATION_SWISH } from './constants';
 
 // @ts-ignore: decorator
 @inline const NEGATED_INPUT_MIN: f32 = -89.0; // e^89 rounds to +Inf; keeps n <= 128
@@ -271,6 +272,38 @@ export function swish_in_place(data: usize, count: i32): void {
   for (; at < end; at += 4) store<f32>(at, swish_f32(load<f32>(at)));
 }
 
+/**
+ * Clamps `count` floats at `data` in place to [low, high] (high may be +Infinity): the ReLU6 and
+ * ReLU epilogues. f32x4.max/min and f32.max/min are the same IEEE operation per lane (a NaN stays
+ * NaN, max(-0, 0) is +0), so the vector body and the scalar tail agree bit for bit.
+ */
+function clamp_in_place(data: usize, count: i32, low: f32, high: f32): void {
+  const lowVector = f32x4.splat(low);
+  const highVector = f32x4.splat(high);
+  let at = data;
+  const vectorsEnd = data + (<usize>(count & ~3) << 2);
+  for (; at < vectorsEnd; at += 16) v128.store(at, f32x4.min(f32x4.max(v128.load(at), lowVector), highVector));
+  const end = data + (<usize>count << 2);
+  for (; at < end; at += 4) store<f32>(at, min(max(load<f32>(at), low), high));
+}
+
+/** Applies the epilogue activation `activation` (an ACTIVATION_* code) to `count` floats at `data` in place. */
+export function activate_in_place(data: usize, count: i32, activation: i32): void {
+  if (activation == ACTIVATION_SWISH) swish_in_place(data, count);
+  else if (activation == ACTIVATION_RELU6) clamp_in_place(data, count, 0, 6);
+  else if (activation == ACTIVATION_RELU) clamp_in_place(data, count, 0, Infinity);
+}
+
+/** data[i] += other[i] for `count` floats: the residual after an activation pass (same op per element as the tile's). */
+export function addInPlace(data: usize, other: usize, count: i32): void {
+  const vectorsEnd = data + (<usize>(count & ~3) << 2);
+  const end = data + (<usize>count << 2);
+  let at = data;
+  let from = other;
+  for (; at < vectorsEnd; at += 16, from += 16) v128.store(at, f32x4.add(v128.load(at), v128.load(from)));
+  for (; at < end; at += 4, from += 4) store<f32>(at, load<f32>(at) + load<f32>(from));
+}
+
 // Test entry points: apply a function to `count` floats, vectors first and a scalar tail, so the
 // tests can check the vector and scalar paths against each other and against Math.exp.
 
@@ -314,4 +347,10 @@ export function vector_swish(input: usize, output: usize, count: i32): void {
     const offset = <usize>i << 2;
     store<f32>(output + offset, swish_f32(load<f32>(input + offset)));
   }
+}
+
+/** output[i] = activation(input[i]) for an ACTIVATION_* code, through the kernels' epilogue pass. */
+export function vector_activate(input: usize, output: usize, count: i32, activation: i32): void {
+  memory.copy(output, input, <usize>count << 2);
+  activate_in_place(output, count, activation);
 }

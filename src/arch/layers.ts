@@ -4,7 +4,6 @@
  * expected tensor names and shapes from it.
  */
 import { convOutputSize, type BlockSpec, type NetworkSpec } from './network.js';
-import { STEM } from './stages.js';
 
 export type LayerOp = 'conv' | 'dwconv' | 'pwconv' | 'bn' | 'se_reduce' | 'se_expand' | 'pool' | 'linear';
 
@@ -77,29 +76,55 @@ function squeezeExciteLayers(prefix: string, shape: ChwShape, squeezed: number):
   ];
 }
 
+/**
+ * The module names of each block kind's convs and BNs, in execution order, as timm names them.
+ * `expand` is the first conv when the block widens its input; `spatial` the kxk conv (depthwise
+ * except in `conv-bn-act` and `fused-mbconv`, where it is full); `project` the 1x1 projection.
+ */
+export interface BlockModules {
+  readonly expand: { readonly conv: string; readonly bn: string } | null;
+  readonly spatial: { readonly conv: string; readonly bn: string; readonly depthwise: boolean };
+  readonly project: { readonly conv: string; readonly bn: string } | null;
+}
+
+export function blockModules(block: BlockSpec): BlockModules {
+  const p = block.name;
+  switch (block.kind) {
+    case 'conv-bn-act':
+      return { expand: null, spatial: { conv: `${p}.conv`, bn: `${p}.bn1`, depthwise: false }, project: null };
+    case 'depthwise-separable':
+      return { expand: null, spatial: { conv: `${p}.conv_dw`, bn: `${p}.bn1`, depthwise: true }, project: { conv: `${p}.conv_pw`, bn: `${p}.bn2` } };
+    case 'fused-mbconv':
+      return { expand: null, spatial: { conv: `${p}.conv_exp`, bn: `${p}.bn1`, depthwise: false }, project: { conv: `${p}.conv_pwl`, bn: `${p}.bn2` } };
+    case 'mbconv':
+      return {
+        expand: { conv: `${p}.conv_pw`, bn: `${p}.bn1` },
+        spatial: { conv: `${p}.conv_dw`, bn: `${p}.bn2`, depthwise: true },
+        project: { conv: `${p}.conv_pwl`, bn: `${p}.bn3` },
+      };
+  }
+}
+
 /** The layers of one block in execution order, using timm's module names. */
 export function blockLayers(block: BlockSpec, input: ChwShape): LayerSpec[] {
-  const p = block.name;
+  const modules = blockModules(block);
   const layers: LayerSpec[] = [];
   let shape = input;
   const push = (l: LayerSpec): void => {
     layers.push(l);
     shape = l.output;
   };
-  if (block.kind === 'depthwise-separable') {
-    push(convLayer(`${p}.conv_dw`, shape, block.inChannels, block.kernel, block.stride, true));
-    push(batchNormLayer(`${p}.bn1`, shape));
-    layers.push(...squeezeExciteLayers(p, shape, block.seChannels));
-    push(convLayer(`${p}.conv_pw`, shape, block.outChannels, 1, 1, false));
-    push(batchNormLayer(`${p}.bn2`, shape));
-  } else {
-    push(convLayer(`${p}.conv_pw`, shape, block.expandedChannels, 1, 1, false));
-    push(batchNormLayer(`${p}.bn1`, shape));
-    push(convLayer(`${p}.conv_dw`, shape, block.expandedChannels, block.kernel, block.stride, true));
-    push(batchNormLayer(`${p}.bn2`, shape));
-    layers.push(...squeezeExciteLayers(p, shape, block.seChannels));
-    push(convLayer(`${p}.conv_pwl`, shape, block.outChannels, 1, 1, false));
-    push(batchNormLayer(`${p}.bn3`, shape));
+  if (modules.expand !== null) {
+    push(convLayer(modules.expand.conv, shape, block.expandedChannels, 1, 1, false));
+    push(batchNormLayer(modules.expand.bn, shape));
+  }
+  const { spatial } = modules;
+  push(convLayer(spatial.conv, shape, block.expandedChannels, block.kernel, block.stride, spatial.depthwise));
+  push(batchNormLayer(spatial.bn, shape));
+  if (block.seChannels > 0) layers.push(...squeezeExciteLayers(block.name, shape, block.seChannels));
+  if (modules.project !== null) {
+    push(convLayer(modules.project.conv, shape, block.outChannels, 1, 1, false));
+    push(batchNormLayer(modules.project.bn, shape));
   }
   return layers;
 }
@@ -112,7 +137,7 @@ export function networkLayers(network: NetworkSpec, resolution: number): LayerSp
     layers.push(l);
     shape = l.output;
   };
-  push(convLayer('conv_stem', shape, network.stemChannels, STEM.kernel, STEM.stride, false));
+  push(convLayer('conv_stem', shape, network.stem.channels, network.stem.kernel, network.stem.stride, false));
   push(batchNormLayer('bn1', shape));
   for (const block of network.blocks) {
     for (const l of blockLayers(block, shape)) layers.push(l);

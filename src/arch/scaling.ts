@@ -8,15 +8,19 @@ import type { ScalingCoefficients } from './variants.js';
 /** Channel counts are kept multiples of this so SIMD tiles and the original TPU layouts line up. */
 export const CHANNEL_DIVISOR = 8;
 
+/** Rounding may lose at most this share of a scaled width before a divisor is added back. */
+export const ROUND_LIMIT = 0.9;
+
 /**
  * Scales a channel count by `width` and rounds to the nearest multiple of 8 (never below 8). If
- * rounding lost more than 10% of the scaled width, one more step of 8 is added back, so narrow
- * layers do not shrink disproportionately.
+ * rounding left less than `roundLimit` of the scaled width (90% by default), one more step of 8 is
+ * added back, so narrow layers do not shrink disproportionately. A limit of 0 never adds one
+ * (timm's EfficientNetV2-B*).
  */
-export function roundChannels(channels: number, width: number, divisor = CHANNEL_DIVISOR): number {
+export function roundChannels(channels: number, width: number, divisor = CHANNEL_DIVISOR, roundLimit = ROUND_LIMIT): number {
   const scaled = channels * width;
   let rounded = Math.max(divisor, Math.floor((scaled + divisor / 2) / divisor) * divisor);
-  if (rounded < 0.9 * scaled) rounded += divisor;
+  if (rounded < roundLimit * scaled) rounded += divisor;
   return rounded;
 }
 

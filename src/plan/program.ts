@@ -6,11 +6,14 @@
  * Buffers are named; tensors are NHWC (`[n, h, w, c]`) except the NCHW input and the pooled
  * `[n, c]` vectors. BN layers do not appear: they are folded into the conv before them at load.
  */
+import { blockModules } from '../arch/layers.js';
 import type { NetworkSpec } from '../arch/network.js';
-import { InputShapeError } from '../errors.js';
+import type { ActivationName } from '../arch/topology.js';
+import { ConfigError, InputShapeError } from '../errors.js';
 import { axisGeometry, type PaddingMode } from './geometry.js';
 
-export type Activation = 'none' | 'swish';
+/** The epilogue a kernel applies: a block's activation from the topology, or none (projections, the classifier). */
+export type Activation = 'none' | ActivationName;
 
 interface StepBase {
   /** timm module this call implements (the conv's name), for traces and errors. */
@@ -40,7 +43,7 @@ export interface LayoutStep extends StepBase {
   readonly width: number;
 }
 
-/** Dense kxk conv (the stem) with folded BN and swish. */
+/** Dense kxk conv (the stem, conv-bn-act blocks, fused-MBConv expansions) with folded BN and its activation. */
 export interface ConvStep extends StepBase, SpatialConv {
   readonly kind: 'conv2d';
   /** Conv and BN whose folded weights this call uses. */
@@ -49,10 +52,12 @@ export interface ConvStep extends StepBase, SpatialConv {
   readonly inChannels: number;
   readonly outChannels: number;
   readonly activation: Activation;
+  /** Buffer added to the activated output (a conv-bn-act block's skip), or null. */
+  readonly residual: string | null;
 }
 
 /**
- * Depthwise kxk conv with folded BN and swish, computed in `bands` fixed bands of output rows
+ * Depthwise kxk conv with folded BN and its activation, computed in `bands` fixed bands of output rows
  * (see `bandCount`); optionally writes each band's per-channel sums for SE.
  */
 export interface DepthwiseStep extends StepBase, SpatialConv {
@@ -258,67 +263,88 @@ export function buildProgram(
   let h = height;
   let w = width;
   let downsampling = 1;
-  const stem = spatial(h, w, 3, 2);
+  const stem = spatial(h, w, network.stem.kernel, network.stem.stride);
   h = stem.outHeight;
   w = stem.outWidth;
-  downsampling *= 2;
+  downsampling *= network.stem.stride;
   let current = define('stem', [n, h, w, network.stemChannels], 'nhwc');
   steps.push({
     kind: 'conv2d', module: 'conv_stem', reads: [image], writes: [current], ...stem,
-    conv: 'conv_stem', bn: 'bn1', inChannels: 3, outChannels: network.stemChannels, activation: 'swish',
+    conv: 'conv_stem', bn: 'bn1', inChannels: 3, outChannels: network.stemChannels, activation: network.stem.activation, residual: null,
   });
   checkpoint('bn1', current, downsampling);
 
+  // Each block: [1x1 expand] -> kxk spatial conv (depthwise or full) -> [SE] -> [1x1 project],
+  // the residual riding on the last conv. Which parts a block has is its kind's (blockModules).
   for (const block of network.blocks) {
     const p = block.name;
+    const modules = blockModules(block);
     const blockInput = current;
-    let expanded = current;
-    if (block.kind === 'mbconv') {
-      expanded = define(`${p}.expanded`, [n, h, w, block.expandedChannels], 'nhwc');
+    const residual = block.residual ? blockInput : null;
+    let x = current;
+    if (modules.expand !== null) {
+      x = define(`${p}.expanded`, [n, h, w, block.expandedChannels], 'nhwc');
       steps.push({
-        kind: 'pointwise', module: `${p}.conv_pw`, reads: [current], writes: [expanded],
-        conv: `${p}.conv_pw`, bn: `${p}.bn1`, rows: n * h * w, inChannels: block.inChannels,
-        outChannels: block.expandedChannels, activation: 'swish', residual: null,
+        kind: 'pointwise', module: modules.expand.conv, reads: [current], writes: [x],
+        conv: modules.expand.conv, bn: modules.expand.bn, rows: n * h * w, inChannels: block.inChannels,
+        outChannels: block.expandedChannels, activation: block.activation, residual: null,
       });
     }
-    const dw = spatial(h, w, block.kernel, block.stride);
-    h = dw.outHeight;
-    w = dw.outWidth;
+    const geometry = spatial(h, w, block.kernel, block.stride);
+    const spatialInput = x;
+    h = geometry.outHeight;
+    w = geometry.outWidth;
     downsampling *= block.stride;
     const c = block.expandedChannels;
-    const bands = bandCount(h);
-    const depthwise = define(`${p}.depthwise`, [n, h, w, c], 'nhwc');
-    const bandSums = define(`${p}.se.band-sums`, [n, bands, c], 'nbc');
-    const sums = define(`${p}.se.sums`, [n, c], 'nc');
-    const gate = define(`${p}.se.gate`, [n, c], 'nc');
-    const dwBn = block.kind === 'mbconv' ? `${p}.bn2` : `${p}.bn1`;
-    steps.push({
-      kind: 'depthwise', module: `${p}.conv_dw`, reads: [expanded], writes: [depthwise, bandSums], ...dw,
-      conv: `${p}.conv_dw`, bn: dwBn, channels: c, activation: 'swish', bands, sums: bandSums,
-    });
-    steps.push({ kind: 'sum-bands', module: `${p}.se`, reads: [bandSums], writes: [sums], n, bands, channels: c });
-    steps.push({
-      kind: 'se-gate', module: `${p}.se`, reads: [sums], writes: [gate], se: `${p}.se`,
-      n, channels: c, squeezed: block.seChannels, spatial: h * w,
-    });
-    steps.push({ kind: 'channel-scale', module: `${p}.se`, reads: [depthwise, gate], writes: [depthwise], n, spatial: h * w, channels: c });
-    const output = define(`${p}.output`, [n, h, w, block.outChannels], 'nhwc');
-    const project = block.kind === 'mbconv' ? 'conv_pwl' : 'conv_pw';
-    const projectBn = block.kind === 'mbconv' ? 'bn3' : 'bn2';
-    steps.push({
-      kind: 'pointwise', module: `${p}.${project}`, reads: block.residual ? [depthwise, blockInput] : [depthwise], writes: [output],
-      conv: `${p}.${project}`, bn: `${p}.${projectBn}`, rows: n * h * w, inChannels: c, outChannels: block.outChannels,
-      activation: 'none', residual: block.residual ? blockInput : null,
-    });
-    checkpoint(p, output, downsampling);
-    current = output;
+    const withSe = block.seChannels > 0;
+    const lastConv = modules.project === null;
+    if (modules.spatial.depthwise) {
+      const bands = bandCount(h);
+      x = define(`${p}.depthwise`, [n, h, w, c], 'nhwc');
+      const bandSums = withSe ? define(`${p}.se.band-sums`, [n, bands, c], 'nbc') : null;
+      steps.push({
+        kind: 'depthwise', module: modules.spatial.conv, reads: [spatialInput], writes: bandSums === null ? [x] : [x, bandSums], ...geometry,
+        conv: modules.spatial.conv, bn: modules.spatial.bn, channels: c, activation: block.activation, bands, sums: bandSums,
+      });
+      if (bandSums !== null) {
+        const sums = define(`${p}.se.sums`, [n, c], 'nc');
+        const gate = define(`${p}.se.gate`, [n, c], 'nc');
+        steps.push({ kind: 'sum-bands', module: `${p}.se`, reads: [bandSums], writes: [sums], n, bands, channels: c });
+        steps.push({
+          kind: 'se-gate', module: `${p}.se`, reads: [sums], writes: [gate], se: `${p}.se`,
+          n, channels: c, squeezed: block.seChannels, spatial: h * w,
+        });
+        steps.push({ kind: 'channel-scale', module: `${p}.se`, reads: [x, gate], writes: [x], n, spatial: h * w, channels: c });
+      }
+    } else {
+      // SE's channel sums ride along the depthwise kernel only; no published full-conv block has SE.
+      if (withSe) throw new ConfigError(`${p}: squeeze-and-excitation after a full ${block.kernel}x${block.kernel} conv is not supported`);
+      x = define(lastConv ? `${p}.output` : `${p}.conv`, [n, h, w, c], 'nhwc');
+      const skip = lastConv ? residual : null;
+      steps.push({
+        kind: 'conv2d', module: modules.spatial.conv, reads: skip === null ? [spatialInput] : [spatialInput, skip], writes: [x], ...geometry,
+        conv: modules.spatial.conv, bn: modules.spatial.bn, inChannels: block.inChannels, outChannels: c, activation: block.activation,
+        residual: skip,
+      });
+    }
+    if (modules.project !== null) {
+      const output = define(`${p}.output`, [n, h, w, block.outChannels], 'nhwc');
+      steps.push({
+        kind: 'pointwise', module: modules.project.conv, reads: residual === null ? [x] : [x, residual], writes: [output],
+        conv: modules.project.conv, bn: modules.project.bn, rows: n * h * w, inChannels: c, outChannels: block.outChannels,
+        activation: 'none', residual,
+      });
+      x = output;
+    }
+    checkpoint(p, x, downsampling);
+    current = x;
   }
 
   const head = define('head', [n, h, w, network.headChannels], 'nhwc');
   steps.push({
     kind: 'pointwise', module: 'conv_head', reads: [current], writes: [head], conv: 'conv_head', bn: 'bn2',
     rows: n * h * w, inChannels: network.blocks[network.blocks.length - 1].outChannels, outChannels: network.headChannels,
-    activation: 'swish', residual: null,
+    activation: network.head.activation, residual: null,
   });
   checkpoint('bn2', head, downsampling);
   const features = define('features', [n, network.headChannels], 'nc');

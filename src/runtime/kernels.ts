@@ -11,6 +11,8 @@ export interface CoreKernels {
   readonly memory: WebAssembly.Memory;
   readonly ACTIVATION_NONE: WebAssembly.Global;
   readonly ACTIVATION_SWISH: WebAssembly.Global;
+  readonly ACTIVATION_RELU6: WebAssembly.Global;
+  readonly ACTIVATION_RELU: WebAssembly.Global;
   /** 1 in the relaxed-SIMD build, 0 in the deterministic one. */
   readonly RELAXED_SIMD: WebAssembly.Global;
   heap_base(): Ptr;
@@ -21,12 +23,12 @@ export interface CoreKernels {
   gemm(input: Ptr, rows: number, inChannels: number, packedWeights: Ptr, bias: Ptr, outChannels: number,
     output: Ptr, activation: number, residual: Ptr): void;
 
-  // Dense kxk conv (the stem).
+  // Dense kxk conv (the stem; EfficientNetV2's conv-bn-act and fused-MBConv expansion convs).
   conv2d_packed_floats(outChannels: number, inChannels: number, kernelHeight: number, kernelWidth: number): number;
   conv2d_pack(source: Ptr, outChannels: number, inChannels: number, kernelHeight: number, kernelWidth: number, destination: Ptr): void;
   conv2d(input: Ptr, n: number, height: number, width: number, inChannels: number, packedWeights: Ptr, bias: Ptr,
     outChannels: number, kernelHeight: number, kernelWidth: number, stride: number, padTop: number, padLeft: number,
-    outHeight: number, outWidth: number, output: Ptr, activation: number): void;
+    outHeight: number, outWidth: number, output: Ptr, activation: number, residual: Ptr): void;
 
   // Depthwise kxk conv with optional per-channel output sums for SE.
   depthwise_packed_floats(channels: number, kernel: number): number;
@@ -52,5 +54,8 @@ export async function loadKernels(source?: WasmSource): Promise<CoreKernels> {
 
 /** The core's code for an epilogue activation, read from the module's exported constants. */
 export function activationCode(kernels: CoreKernels, activation: Activation): number {
-  return Number(activation === 'swish' ? kernels.ACTIVATION_SWISH.value : kernels.ACTIVATION_NONE.value);
+  const codes: Record<Activation, WebAssembly.Global> = {
+    none: kernels.ACTIVATION_NONE, swish: kernels.ACTIVATION_SWISH, relu6: kernels.ACTIVATION_RELU6, relu: kernels.ACTIVATION_RELU,
+  };
+  return Number(codes[activation].value);
 }

@@ -73,13 +73,15 @@ export function planCalls(
         // One unit per band of output rows per image: see bandInput for why a band is exact.
         const w = packed(step.conv);
         const [input, output, act] = [at(step.reads[0]), at(step.writes[0]), activation(step.activation)];
+        const residual = step.residual === null ? 0 : at(step.residual); // [n, outH, outW, cout] like the output
         const inRow = step.width * step.inChannels * FLOAT_BYTES;
         const outRow = step.outWidth * step.outChannels * FLOAT_BYTES;
         return perImageBand(step.n, convBands(step.outHeight), (b, [o0, o1]) => {
           const band = bandInput(step, o0);
+          const shift = (b * step.outHeight + o0) * outRow;
           return { kernel: 'conv2d', args: [input + (b * step.height + band.firstRow) * inRow, 1, band.height, step.width,
             step.inChannels, w.weights, w.bias, step.outChannels, step.kernel, step.kernel, step.stride, band.padTop,
-            step.padLeft, o1 - o0, step.outWidth, output + (b * step.outHeight + o0) * outRow, act] };
+            step.padLeft, o1 - o0, step.outWidth, output + shift, act, residual === 0 ? 0 : residual + shift] };
         });
       }
       case 'depthwise': {

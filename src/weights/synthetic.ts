@@ -45,9 +45,9 @@
  * The file holds only F32 tensors: the writer stores no integer dtypes, so BN's
  * `num_batches_tracked` (an I64 scalar that inference ignores) is not written.
  */
-import { expectedTensors } from '../arch/layers.js';
+import { blockModules, expectedTensors } from '../arch/layers.js';
 import { buildNetwork, type BlockSpec, type NetworkSpec } from '../arch/network.js';
-import { STEM } from '../arch/stages.js';
+import type { ActivationName } from '../arch/topology.js';
 import type { VariantName } from '../arch/variants.js';
 import { ConfigError } from '../errors.js';
 import { writeSafetensorsFrom } from './safetensors-writer.js';
@@ -76,6 +76,15 @@ const SWISH_OUTPUT_MOMENT = ACTIVATION_INPUT_STD ** 2 * SWISH_GAIN;
 const HEAD_ACTIVATION_STD = 1;
 /** E[swish(z)^2] for z ~ N(0, 1): the pooled features' E[f^2] on a 1x1 head map. */
 const HEAD_SWISH_OUTPUT_MOMENT = 0.3558;
+/**
+ * E[act(z)^2] / E[z^2] for z ~ N(0, 0.05^2), and E[act(z)^2] for z ~ N(0, 1) (the head), per
+ * activation. ReLU keeps the positive half: exactly 1/2 of the second moment; ReLU6 is the same
+ * here because 6 lies 120 (and 6) standard deviations out, where no value reaches.
+ */
+const ACTIVATION_GAIN: Readonly<Record<ActivationName, number>> = { swish: SWISH_GAIN, relu6: 0.5, relu: 0.5 };
+const HEAD_OUTPUT_MOMENT: Readonly<Record<ActivationName, number>> = { swish: HEAD_SWISH_OUTPUT_MOMENT, relu6: 0.5, relu: 0.5 };
+/** E[x^2] of an activation's output fed by a BN aimed at ACTIVATION_INPUT_STD. */
+const activationOutputMoment = (activation: ActivationName): number => ACTIVATION_INPUT_STD ** 2 * ACTIVATION_GAIN[activation];
 /** Std of the image-dependent part of SE pre-activations, at its largest. */
 const GATE_SIGNAL_STD = 0.3;
 /** E[swish(z)^2] / E[z^2] for z ~ N(0, 0.3^2): the SE bottleneck's activation. */
@@ -171,28 +180,40 @@ function squeezeExciteRecipes(recipes: Map<string, TensorRecipe>, block: BlockSp
 /**
  * Adds one block's recipes, given the predicted E[x^2] of its input, and returns the predicted
  * E[x^2] of its output. `residualGamma` is the centre of the last BN's gamma if the block is residual.
+ * Walks the block's parts as `blockModules` names them: [expand] -> spatial -> [SE] -> [project].
  */
 function blockRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec, inputMoment: number, residualGamma: number): number {
-  const p = block.name;
+  const modules = blockModules(block);
   const activationMoment = ACTIVATION_INPUT_STD ** 2;
+  const activated = activationOutputMoment(block.activation);
   const lastGamma = block.residual ? residualGamma : 1;
-  // The projection's input is a swish output times the SE gates.
-  const gatedMoment = SWISH_OUTPUT_MOMENT * GATE_SECOND_MOMENT;
-  if (block.kind === 'depthwise-separable') {
-    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(inputMoment, activationMoment)));
-    batchNormRecipes(recipes, `${p}.bn1`, 1, ACTIVATION_INPUT_STD);
-    squeezeExciteRecipes(recipes, block);
-    recipes.set(`${p}.conv_pw.weight`, fanInWeights(block.inChannels, convGain(gatedMoment, 1)));
-    batchNormRecipes(recipes, `${p}.bn2`, lastGamma, lastGamma);
-  } else {
-    recipes.set(`${p}.conv_pw.weight`, fanInWeights(block.inChannels, convGain(inputMoment, activationMoment)));
-    batchNormRecipes(recipes, `${p}.bn1`, 1, ACTIVATION_INPUT_STD);
-    recipes.set(`${p}.conv_dw.weight`, depthwiseRecipe(block.kernel, convGain(SWISH_OUTPUT_MOMENT, activationMoment)));
-    batchNormRecipes(recipes, `${p}.bn2`, 1, ACTIVATION_INPUT_STD);
-    squeezeExciteRecipes(recipes, block);
-    recipes.set(`${p}.conv_pwl.weight`, fanInWeights(block.expandedChannels, convGain(gatedMoment, 1)));
-    batchNormRecipes(recipes, `${p}.bn3`, lastGamma, lastGamma);
+  let moment = inputMoment;
+  if (modules.expand !== null) {
+    recipes.set(`${modules.expand.conv}.weight`, fanInWeights(block.inChannels, convGain(moment, activationMoment)));
+    batchNormRecipes(recipes, modules.expand.bn, 1, ACTIVATION_INPUT_STD);
+    moment = activated;
   }
+  const { spatial } = modules;
+  const spatialIn = modules.expand !== null ? block.expandedChannels : block.inChannels;
+  if (modules.project === null) {
+    // conv-bn-act: the block ends in its activation, so the branch is an activation output.
+    recipes.set(`${spatial.conv}.weight`, fanInWeights(spatialIn * block.kernel * block.kernel, convGain(moment, activationMoment)));
+    batchNormRecipes(recipes, spatial.bn, 1, ACTIVATION_INPUT_STD);
+    return block.residual ? inputMoment + activated : activated;
+  }
+  const gain = convGain(moment, activationMoment);
+  recipes.set(`${spatial.conv}.weight`, spatial.depthwise
+    ? depthwiseRecipe(block.kernel, gain)
+    : fanInWeights(spatialIn * block.kernel * block.kernel, gain));
+  batchNormRecipes(recipes, spatial.bn, 1, ACTIVATION_INPUT_STD);
+  // The projection's input is an activation output, times the SE gates when there are some.
+  let projectInput = activated;
+  if (block.seChannels > 0) {
+    squeezeExciteRecipes(recipes, block);
+    projectInput *= GATE_SECOND_MOMENT;
+  }
+  recipes.set(`${modules.project.conv}.weight`, fanInWeights(block.expandedChannels, convGain(projectInput, 1)));
+  batchNormRecipes(recipes, modules.project.bn, lastGamma, lastGamma);
   const branchMoment = lastGamma ** 2;
   return block.residual ? inputMoment + branchMoment : branchMoment;
 }
@@ -200,14 +221,14 @@ function blockRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec, inpu
 /** The recipe of every tensor of the network, walking it in execution order. */
 function networkRecipes(network: NetworkSpec): Map<string, TensorRecipe> {
   const recipes = new Map<string, TensorRecipe>();
-  const stemFanIn = 3 * STEM.kernel * STEM.kernel;
+  const stemFanIn = 3 * network.stem.kernel * network.stem.kernel;
   recipes.set('conv_stem.weight', fanInWeights(stemFanIn, convGain(INPUT_SECOND_MOMENT, ACTIVATION_INPUT_STD ** 2)));
   batchNormRecipes(recipes, 'bn1', 1, ACTIVATION_INPUT_STD);
   const residualBlocksPerStage = new Map<number, number>();
   for (const block of network.blocks) {
     if (block.residual) residualBlocksPerStage.set(block.stage, (residualBlocksPerStage.get(block.stage) ?? 0) + 1);
   }
-  let moment = SWISH_OUTPUT_MOMENT; // the stem ends in swish
+  let moment = activationOutputMoment(network.stem.activation); // the stem ends in its activation
   for (const block of network.blocks) {
     const residualGamma = 1 / Math.sqrt(residualBlocksPerStage.get(block.stage) ?? 1);
     moment = blockRecipes(recipes, block, moment, residualGamma);
@@ -215,7 +236,7 @@ function networkRecipes(network: NetworkSpec): Map<string, TensorRecipe> {
   const lastChannels = network.blocks[network.blocks.length - 1].outChannels;
   recipes.set('conv_head.weight', fanInWeights(lastChannels, convGain(moment, HEAD_ACTIVATION_STD ** 2)));
   batchNormRecipes(recipes, 'bn2', 1, HEAD_ACTIVATION_STD);
-  recipes.set('classifier.weight', fanInWeights(network.headChannels, LOGIT_STD ** 2 / HEAD_SWISH_OUTPUT_MOMENT));
+  recipes.set('classifier.weight', fanInWeights(network.headChannels, LOGIT_STD ** 2 / HEAD_OUTPUT_MOMENT[network.head.activation]));
   recipes.set('classifier.bias', centred(SMALL_BIAS_HALF_WIDTH));
   return recipes;
 }

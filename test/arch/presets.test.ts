@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { findPreset, PRESET_NAMES, PRESETS, type CheckpointPreset } from '../../src/arch/presets.js';
-import { VARIANT_NAMES, VARIANTS } from '../../src/arch/variants.js';
+import { COMPOUND_VARIANT_NAMES, VARIANTS } from '../../src/arch/variants.js';
 
 // Preset values are literals copied from timm, never computed, so every comparison is exact.
 
@@ -81,7 +81,7 @@ describe('checkpoint preset data', () => {
   });
 
   it('covers b0..b8 and l2 for TensorFlow ports and b0..b5 for PyTorch-trained weights', () => {
-    expect(variantsOf(tfPresets)).toEqual([...VARIANT_NAMES].sort());
+    expect(variantsOf(tfPresets)).toEqual([...COMPOUND_VARIANT_NAMES].sort());
     expect(variantsOf(ptPresets)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
   });
 

@@ -7,7 +7,7 @@ import { referenceConv2d } from '../../src/runtime/reference/conv.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { windowGeometry } from '../support/geometry.js';
 import { mulberry32, randomFloats } from '../support/random.js';
-import { activationErrorBound, expectSameBits, expectWithin, sumErrorBound } from '../support/tolerance.js';
+import { activationErrorBound, expectSameBits, expectWithin, FLOAT32_EPSILON, sumErrorBound } from '../support/tolerance.js';
 
 /** Floats after each output that must stay untouched: catches stores past the tensor's end. */
 const GUARD_FLOATS = 16;
@@ -22,12 +22,15 @@ interface ConvCase {
   stride: number;
   padding: PaddingMode;
   activation: Activation;
+  /** Add a residual `[n, outH, outW, cout]` after the activation (EfficientNetV2's conv-bn-act skip). */
+  withResidual?: boolean;
 }
 
 interface ConvData {
   input: Float32Array; // [n, h, w, cin]
   weight: Float32Array; // [cout, cin, k, k]
   bias: Float32Array; // [cout]
+  residual: Float32Array | null; // [n, outH, outW, cout]
 }
 
 let core: TestCore;
@@ -43,10 +46,12 @@ beforeAll(async () => {
 
 function randomData(c: ConvCase, seed: number): ConvData {
   const rng = mulberry32(seed);
+  const g = windowGeometry(c);
   return {
     input: randomFloats(rng, c.n * c.h * c.w * c.cin, 2),
     weight: randomFloats(rng, c.cout * c.cin * c.kernel * c.kernel, 0.5),
     bias: randomFloats(rng, c.cout, 1),
+    residual: c.withResidual ? randomFloats(rng, c.n * g.outH * g.outW * c.cout, 2) : null,
   };
 }
 
@@ -60,10 +65,11 @@ function runCore(c: ConvCase, data: ConvData): Float32Array {
   const input = core.put(data.input);
   const bias = core.put(data.bias);
   const total = c.n * g.outH * g.outW * c.cout;
+  const residual = data.residual === null ? 0 : core.put(data.residual);
   const output = core.alloc(total + GUARD_FLOATS);
   new Float32Array(core.exports.memory.buffer, output, total + GUARD_FLOATS).fill(NaN); // unwritten outputs show up as NaN
   kernels.conv2d(input, c.n, c.h, c.w, c.cin, packed, bias, c.cout, c.kernel, c.kernel, c.stride, g.padTop, g.padLeft,
-    g.outH, g.outW, output, codeOf(c.activation));
+    g.outH, g.outW, output, codeOf(c.activation), residual);
   expect(core.get(output + total * 4, GUARD_FLOATS).every(Number.isNaN), 'floats after the output untouched').toBe(true);
   return core.get(output, total);
 }
@@ -71,18 +77,20 @@ function runCore(c: ConvCase, data: ConvData): Float32Array {
 /**
  * Each output sums cin*k*k products plus the bias in float32, so its error is bounded by
  * sumErrorBound(cin*k*k + 1, sum of |terms|); the sum of |terms| is the same convolution run on
- * absolute values. Swish then adds its slope and own rounding (activationErrorBound).
+ * absolute values. Swish then adds its slope and own rounding (activationErrorBound); ReLU6 and
+ * ReLU are exact clamps. A residual adds one float32 rounding of the sum: FLOAT32_EPSILON of its size.
  */
 function expectMatchesReference(c: ConvCase, data: ConvData, actual: Float32Array, label: string): void {
   const g = windowGeometry(c);
   const shape = [c.n, c.h, c.w, c.cin] as const;
   const weightShape = [c.cout, c.cin, c.kernel, c.kernel] as const;
-  const expected = referenceConv2d(data.input, shape, data.weight, weightShape, data.bias, g, c.activation);
+  const expected = referenceConv2d(data.input, shape, data.weight, weightShape, data.bias, g, c.activation, data.residual);
+  const activated = data.residual === null ? expected : referenceConv2d(data.input, shape, data.weight, weightShape, data.bias, g, c.activation);
   const magnitude = referenceConv2d(data.input.map(Math.abs), shape, data.weight.map(Math.abs), weightShape,
     data.bias.map(Math.abs), g, 'none');
   const terms = c.cin * c.kernel * c.kernel + 1;
   expectWithin(actual, expected,
-    (i) => activationErrorBound(sumErrorBound(terms, magnitude[i]), expected[i], c.activation), label);
+    (i) => activationErrorBound(sumErrorBound(terms, magnitude[i]), activated[i], c.activation) + FLOAT32_EPSILON * Math.abs(expected[i]), label);
 }
 
 const CHANNELS = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 40];
@@ -121,6 +129,41 @@ describe('conv2d against the reference', () => {
   });
 });
 
+/**
+ * EfficientNetV2's conv-bn-act and fused-MBConv expansion convs run this kernel over 16 to 96
+ * input channels. Input channels are the reduction axis (no tile of their own), output channels
+ * the 16- and 4-wide SIMD tiles, so both sweep below, at and above 4 and 16.
+ */
+describe('conv2d over many input channels (EfficientNetV2\'s full 3x3 convs)', () => {
+  const INPUT_CHANNELS = [8, 15, 16, 17, 24, 33];
+  const OUTPUT_CHANNELS = [3, 4, 15, 16, 17, 32, 48];
+  const ACTIVATIONS = ['none', 'swish', 'relu6', 'relu'] as const;
+  for (const stride of [1, 2]) {
+    for (const padding of ['same', 'symmetric'] as const) {
+      it(`k3 stride ${stride} ${padding}: cin and cout below, at and above the tiles, each activation, with and without a residual`, () => {
+        let seed = 500;
+        for (const cin of INPUT_CHANNELS) {
+          for (const cout of OUTPUT_CHANNELS) {
+            const activation = ACTIVATIONS[seed % ACTIVATIONS.length];
+            const size = [5, 8, 9][seed % 3];
+            const c: ConvCase = { n: 1 + (seed % 2), h: size, w: size + 2, cin, cout, kernel: 3, stride, padding, activation, withResidual: seed % 3 !== 1 };
+            const data = randomData(c, seed++);
+            expectMatchesReference(c, data, runCore(c, data), JSON.stringify(c));
+          }
+        }
+      });
+    }
+  }
+
+  it('the residual is added after the activation: ReLU6 output plus a residual may exceed 6', () => {
+    const c: ConvCase = { n: 1, h: 6, w: 6, cin: 16, cout: 16, kernel: 3, stride: 1, padding: 'same', activation: 'relu6', withResidual: true };
+    const data = randomData(c, 71);
+    data.bias.fill(100); // every pre-activation far above 6: the activated output is exactly 6
+    const out = runCore(c, data);
+    expectSameBits(out, Float32Array.from(data.residual!, (r) => 6 + r), 'relu6(x) + residual');
+  });
+});
+
 describe('conv2d determinism', () => {
   it('an output channel has the same bits in a partial tail tile as in a full 16-wide tile', () => {
     // Output channel 16 of a 17-channel conv is the lone lane of the tail; with 32 channels it sits in a full tile.
@@ -132,6 +175,7 @@ describe('conv2d determinism', () => {
       input: data.input,
       weight: data.weight.slice(0, narrow.cout * perOutput),
       bias: data.bias.slice(0, narrow.cout),
+      residual: null,
     };
     const wideOut = runCore(wide, data);
     const narrowOut = runCore(narrow, narrowData);

@@ -116,7 +116,7 @@ const CHANNELS = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 40];
 /** Row counts below, at and above the 2-row tile, with and without a tail, over several tiles. */
 const ROWS = [1, 2, 3, 4, 5, 7, 8, 9, 13];
 /** Every combination of the epilogue's options. */
-const OPTIONS = (['none', 'swish'] as const).flatMap((activation) =>
+const OPTIONS = (['none', 'swish', 'relu6', 'relu'] as const).flatMap((activation) =>
   [false, true].flatMap((withBias) => [false, true].map((withResidual) => ({ activation, withBias, withResidual }))),
 );
 

@@ -1,13 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { MathExports } from '../../src/runtime/kernels/math.js';
-import { referenceSigmoid, referenceSwish } from '../../src/runtime/reference/math.js';
+import { referenceActivate, referenceSigmoid, referenceSwish } from '../../src/runtime/reference/math.js';
+import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import {
   EXP_RELATIVE_ERROR, SIGMOID_RELATIVE_ERROR, SWISH_RELATIVE_ERROR, expectSameBits,
 } from '../support/tolerance.js';
 
-type MathName = keyof MathExports;
+type MathName = Exclude<keyof MathExports, 'vector_activate'>;
 
 /** Smallest positive normal float32; the core flushes anything below it to zero. */
 const SMALLEST_NORMAL = 2 ** -126;
@@ -151,4 +152,37 @@ describe('scalar tail and vector lanes agree bit for bit', () => {
       expectSameBits(core.get(output, values.length), vectorResults, name);
     });
   }
+});
+
+describe('the epilogue activation pass', () => {
+  const activate = (values: ArrayLike<number>, activation: 'none' | 'swish' | 'relu6' | 'relu'): Float32Array => {
+    core.reset();
+    const input = core.put(values);
+    const output = core.alloc(values.length);
+    kernels.vector_activate(input, output, values.length, activationCode(core.exports as unknown as CoreKernels, activation));
+    return core.get(output, values.length);
+  };
+  // Lengths 1..9 put every value through both the vector body and the scalar tail somewhere.
+  const values = Float32Array.from([-1e30, -7, -6, -0.5, -0, 0, 1e-40, 0.25, 5.999999, 6, 6.000001, 7, 1e30, Infinity, -Infinity]);
+
+  it('ReLU6 and ReLU are exact clamps, in the vector body and the scalar tail alike', () => {
+    for (const activation of ['relu6', 'relu'] as const) {
+      for (let length = 1; length <= values.length; length++) {
+        const input = values.slice(0, length);
+        const expected = Float32Array.from(input, (x) => referenceActivate(x, activation));
+        expectSameBits(activate(input, activation), expected, `${activation}, ${length} values`);
+      }
+    }
+  });
+  it('ReLU6 and ReLU propagate NaN and turn -0 into +0', () => {
+    for (const activation of ['relu6', 'relu'] as const) {
+      const out = activate([NaN, -0, NaN, -0, NaN], activation);
+      expect([...out].map((x) => (Number.isNaN(x) ? 'NaN' : Object.is(x, 0) ? '+0' : String(x)))).toEqual(['NaN', '+0', 'NaN', '+0', 'NaN']);
+    }
+  });
+  it('swish through the pass has the bits of vector_swish; none leaves values alone', () => {
+    const input = randomFloats(mulberry32(7), 37, 10);
+    expectSameBits(activate(input, 'swish'), apply('vector_swish', input), 'swish');
+    expectSameBits(activate(input, 'none'), input, 'none');
+  });
 });

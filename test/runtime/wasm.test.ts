@@ -8,7 +8,8 @@ describe('core instance', () => {
     const heapBase = (core.heap_base as () => number)();
     expect(heapBase).toBeGreaterThan(0);
     expect(heapBase % 16).toBe(0);
-    expect((core.ACTIVATION_NONE as WebAssembly.Global).value).not.toBe((core.ACTIVATION_SWISH as WebAssembly.Global).value);
+    const codes = ['ACTIVATION_NONE', 'ACTIVATION_SWISH', 'ACTIVATION_RELU6', 'ACTIVATION_RELU'].map((name) => (core[name] as WebAssembly.Global).value);
+    expect(new Set(codes).size).toBe(codes.length); // four distinct epilogue codes
     expect((core.FLOAT_BYTES as WebAssembly.Global).value).toBe(4);
   });
 });

@@ -35,8 +35,9 @@ export function sumErrorBound(terms: number, magnitude: number): number {
 /**
  * Bound after an epilogue activation, given the bound on its input and the reference output:
  * the input error times the activation's slope, plus swish's own rounding relative to its value.
+ * ReLU6 and ReLU are clamps: slope at most 1 and exact in float32, so the input bound carries over.
  */
-export function activationErrorBound(inputBound: number, expected: number, activation: 'none' | 'swish'): number {
+export function activationErrorBound(inputBound: number, expected: number, activation: 'none' | 'swish' | 'relu6' | 'relu'): number {
   return activation === 'swish' ? SWISH_MAX_SLOPE * inputBound + SWISH_RELATIVE_ERROR * Math.abs(expected) : inputBound;
 }
 

@@ -107,7 +107,7 @@ function wholeCall({ kernels, weights }: Harness, prepared: PreparedProgram, ste
       const w = packed(step.conv);
       return () => kernels.conv2d(at(step.reads[0]), step.n, step.height, step.width, step.inChannels, w.weights, w.bias,
         step.outChannels, step.kernel, step.kernel, step.stride, step.padTop, step.padLeft, step.outHeight, step.outWidth,
-        at(step.writes[0]), activationCode(kernels, step.activation));
+        at(step.writes[0]), activationCode(kernels, step.activation), step.residual === null ? 0 : at(step.residual));
     }
     case 'depthwise': {
       const w = packed(step.conv);

@@ -12,4 +12,6 @@ export interface MathExports {
   vector_sigmoid(input: Pointer, output: Pointer, count: number): void;
   /** output `[count]` = swish(input `[count]`) = x * sigmoid(x). */
   vector_swish(input: Pointer, output: Pointer, count: number): void;
+  /** output `[count]` = activation(input `[count]`) for an ACTIVATION_* code, through the kernels' epilogue pass. */
+  vector_activate(input: Pointer, output: Pointer, count: number, activation: number): void;
 }

@@ -15,7 +15,10 @@ export interface WindowGeometry {
   readonly outW: number;
 }
 
-/** input: [n, h, w, cin]; weight: [cout, cin, kh, kw]; bias: [cout]. Returns [n, outH, outW, cout]. */
+/**
+ * input: [n, h, w, cin]; weight: [cout, cin, kh, kw]; bias: [cout]; residual: [n, outH, outW, cout]
+ * or null, added after the activation. Returns [n, outH, outW, cout].
+ */
 export function referenceConv2d(
   input: Float32Array,
   [n, h, w, cin]: readonly [number, number, number, number],
@@ -24,6 +27,7 @@ export function referenceConv2d(
   bias: Float32Array,
   { stride, padTop, padLeft, outH, outW }: WindowGeometry,
   activation: Activation,
+  residual: Float32Array | null = null,
 ): Float32Array {
   const output = new Float32Array(n * outH * outW * cout); // [n, outH, outW, cout]
   for (let b = 0; b < n; b++) {
@@ -42,7 +46,8 @@ export function referenceConv2d(
               }
             }
           }
-          output[((b * outH + oy) * outW + ox) * cout + co] = referenceActivate(sum, activation);
+          const at = ((b * outH + oy) * outW + ox) * cout + co;
+          output[at] = referenceActivate(sum, activation) + (residual === null ? 0 : residual[at]);
         }
       }
     }

@@ -14,7 +14,17 @@ export function referenceSwish(x: number): number {
   return x * referenceSigmoid(x);
 }
 
+/** relu6(x) = min(max(x, 0), 6): EfficientNet-Lite's bounded activation. */
+export function referenceRelu6(x: number): number {
+  return Math.min(Math.max(x, 0), 6);
+}
+
 /** The epilogue activation a conv applies to its biased sum. */
 export function referenceActivate(x: number, activation: Activation): number {
-  return activation === 'swish' ? referenceSwish(x) : x;
+  switch (activation) {
+    case 'swish': return referenceSwish(x);
+    case 'relu6': return referenceRelu6(x);
+    case 'relu': return Math.max(x, 0);
+    case 'none': return x;
+  }
 }
