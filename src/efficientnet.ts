@@ -21,6 +21,8 @@ import { availableThreads, compileThreadedCore, environmentProblem, instantiateT
 import { WasmEngine, type ThreadingReport } from './runtime/wasm-engine.js';
 import { isSimdMode, relaxedSimdProblem, type SimdMode, type SimdReport } from './runtime/simd.js';
 import type { WasmSource } from './runtime/wasm.js';
+import type { CodecWasm } from './image/codecs.js';
+import { SYNTHETIC_METADATA_KEY } from './weights/synthetic.js';
 import { matchTensors } from './weights/match.js';
 import { foldingRecipe } from './weights/recipe.js';
 import { classifierWidth } from './weights/classifier.js';
@@ -63,6 +65,8 @@ export interface CreateOptions {
   threads?: number | 'auto';
   /** Where to load the threaded core from, if not from the package (`build/efficientnet-threads.wasm`). */
   threadsWasm?: WasmSource;
+  /** Where the image decoders' `.wasm` files are, if not in the package (`build/codecs/`); see the README's Bundlers section. */
+  codecWasm?: CodecWasm;
   /**
    * `deterministic` (default): the same bits on every engine and CPU. `relaxed` (opt-in): the
    * pointwise layers and the stem use fused multiply-add where the CPU has it (B0 measured at
@@ -105,6 +109,8 @@ export interface Prediction {
   readonly label: string;
   /** Softmax probability over all classes. */
   readonly probability: number;
+  /** True when the model runs synthetic weights (`createSyntheticWeights`): the label means nothing then. */
+  readonly synthetic: boolean;
 }
 
 export interface FeatureMap {
@@ -161,8 +167,14 @@ export class EfficientNet {
   readonly threading: ThreadingReport;
   /** Which build of the core runs this model, and why not the one asked for, if so. */
   readonly simd: SimdReport;
+  /**
+   * True when the weights are synthetic (`createSyntheticWeights` or `init-weights`, marked in the
+   * file's metadata): the model runs, but its predictions mean nothing.
+   */
+  readonly synthetic: boolean;
   private readonly engine: Engine;
   private readonly wasm: WasmSource | undefined;
+  private readonly codecWasm: CodecWasm | undefined;
   private readonly programs = new Map<string, Program>();
   private preprocessor: Promise<Preprocessor> | null = null;
   private queue: Promise<unknown> = Promise.resolve();
@@ -170,7 +182,7 @@ export class EfficientNet {
 
   private constructor(
     config: ResolvedConfig, backend: Backend, engine: Engine, threading: ThreadingReport, simd: SimdReport,
-    wasm: WasmSource | undefined,
+    loaded: { readonly options: CreateOptions; readonly synthetic: boolean },
   ) {
     this.network = config.network;
     this.padding = config.padding;
@@ -181,7 +193,9 @@ export class EfficientNet {
     this.engine = engine;
     this.threading = threading;
     this.simd = simd;
-    this.wasm = wasm;
+    this.wasm = loaded.options.wasm;
+    this.codecWasm = loaded.options.codecWasm;
+    this.synthetic = loaded.synthetic;
   }
 
   /**
@@ -224,17 +238,18 @@ export class EfficientNet {
     const config = resolveConfig(options, classifierWidth(file));
     matchWithVariantHint(file, config);
     const recipe = foldingRecipe(config.network);
+    const loaded = { options, synthetic: file.metadata?.[SYNTHETIC_METADATA_KEY] === 'true' };
     if (backend === 'reference') {
       const threading = threads > 1 ? { threads: 1, reason: 'the reference backend runs on one thread' } : { threads: 1 };
       const simd: SimdReport = options.simd === 'relaxed'
         ? { mode: 'deterministic', reason: 'the reference backend runs the plain TypeScript twins' }
         : { mode: 'deterministic' };
-      return new EfficientNet(config, backend, new ReferenceExecutor(file, recipe, config.bnEps), threading, simd, options.wasm);
+      return new EfficientNet(config, backend, new ReferenceExecutor(file, recipe, config.bnEps), threading, simd, loaded);
     }
     const engine = await WasmEngine.load(file, recipe, config.bnEps, {
       wasm: options.wasm, threads, threadsWasm: options.threadsWasm, simd: options.simd,
     });
-    return new EfficientNet(config, backend, engine, engine.threading, engine.simd, options.wasm);
+    return new EfficientNet(config, backend, engine, engine.threading, engine.simd, loaded);
   }
 
   get numClasses(): number {
@@ -270,7 +285,7 @@ export class EfficientNet {
     const { input, shape } = await this.preprocessImages(list, options);
     const { probabilities } = await this.run(input, shape, { probabilities: true });
     const classes = this.numClasses;
-    const perImage = list.map((_, i) => topPredictions(probabilities!.subarray(i * classes, (i + 1) * classes), Math.min(topk, classes)));
+    const perImage = list.map((_, i) => topPredictions(probabilities!.subarray(i * classes, (i + 1) * classes), Math.min(topk, classes), this.synthetic));
     return Array.isArray(images) ? perImage : perImage[0];
   }
 
@@ -309,7 +324,7 @@ export class EfficientNet {
   async preprocessImages(images: readonly ImageInput[], options: ImageOptions = {}): Promise<{ input: Float32Array; shape: number[] }> {
     if (images.length === 0) throw new InputShapeError('no images given');
     const decoded: RgbImage[] = [];
-    for (const image of images) decoded.push(await decodeImage(image, options));
+    for (const image of images) decoded.push(await decodeImage(image, { codecWasm: this.codecWasm, ...options }));
     this.preprocessor ??= createPreprocessor({ wasm: this.wasm });
     const preprocessor = await this.preprocessor;
     const size = this.recipe.size;
@@ -378,7 +393,7 @@ export function classLabel(index: number, numClasses: number): string {
 }
 
 /** The `topk` most probable classes of one image's probabilities, ties broken by the lower index. */
-export function topPredictions(probabilities: Float32Array, topk: number): Prediction[] {
+export function topPredictions(probabilities: Float32Array, topk: number, synthetic: boolean): Prediction[] {
   const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b] - probabilities[a] || a - b);
-  return order.slice(0, topk).map((index) => ({ index, label: classLabel(index, probabilities.length), probability: probabilities[index] }));
+  return order.slice(0, topk).map((index) => ({ index, label: classLabel(index, probabilities.length), probability: probabilities[index], synthetic }));
 }

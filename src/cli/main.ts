@@ -3,8 +3,10 @@
  * The `efficientnet` command. Each subcommand lives in `commands/`; this file only dispatches and
  * turns errors into one readable line and an exit code (2: bad input or usage, 1: anything else).
  */
+import { readFileSync } from 'node:fs';
 import { EfficientNetError } from '../errors.js';
 import { UsageError } from './args.js';
+import { closestMatch } from './suggest.js';
 import { summaryCommand, summaryUsage } from './commands/summary.js';
 import { initWeightsCommand, initWeightsUsage } from './commands/init-weights.js';
 import { runCommand, runUsage } from './commands/run.js';
@@ -16,6 +18,8 @@ import { demoCommand, demoUsage } from './commands/demo.js';
 import { diagramCommand, diagramUsage } from './commands/diagram.js';
 import { embedCommand, embedUsage } from './commands/embed.js';
 import { mergeCommand, mergeUsage } from './commands/merge.js';
+import { inspectCommand, inspectUsage } from './commands/inspect.js';
+import { convertCommand, convertUsage } from './commands/convert.js';
 
 /** A command may return its exit status (e.g. `embed`'s "done, but files were skipped"); otherwise 0. */
 type Command = (argv: string[], out: (line: string) => void) => void | number | Promise<void | number>;
@@ -27,12 +31,20 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   'init-weights': { run: initWeightsCommand, usage: initWeightsUsage, summary: 'write deterministic synthetic weights with timm tensor names' },
   run: { run: runCommand, usage: runUsage, summary: 'run the network on a .npy tensor and write logits and features' },
   bench: { run: benchCommand, usage: benchUsage, summary: 'median end-to-end latency on synthetic weights' },
+  inspect: { run: inspectCommand, usage: inspectUsage, summary: 'what a weights file is: format, name scheme, variant, classes, tensors' },
+  convert: { run: convertCommand, usage: convertUsage, summary: 'any supported weights file to timm-named safetensors (F32, F16 or BF16)' },
   'export-onnx': { run: exportOnnxCommand, usage: exportOnnxUsage, summary: 'write the network and its weights as an ONNX model (BN folded)' },
   demo: { run: demoCommand, usage: demoUsage, summary: 'serve the browser demo page on this machine' },
   embed: { run: embedCommand, usage: embedUsage, summary: 'embed a folder tree or list of photos into one .npy matrix: streamed, resumable, shardable' },
   merge: { run: mergeCommand, usage: mergeUsage, summary: 'join the output directories of embed --shard I/N into one single-run result' },
   diagram: { run: diagramCommand, usage: diagramUsage, summary: 'draw the compound scaling of the family, or one network, as SVG' },
 };
+
+/** The installed package's version: its package.json sits two levels above this file in src/ and dist/ alike. */
+function version(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+  return `${manifest.name} ${manifest.version}`;
+}
 
 function help(): string {
   const lines = ['usage: efficientnet <command> [options]   (add --verbose to any command for stack traces)', '', 'commands:'];
@@ -48,9 +60,15 @@ async function main(argv: string[]): Promise<number> {
     console.log(help());
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
+  if (name === '--version' || name === '-v' || name === 'version') {
+    console.log(version());
+    return 0;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
-    console.error(`efficientnet: unknown command "${name}"\n\n${help()}`);
+    const guess = closestMatch(name, Object.keys(COMMANDS));
+    const hint = guess === null ? '' : ` (did you mean "${guess}"?)`;
+    console.error(`efficientnet: unknown command "${name}"${hint}; commands: ${Object.keys(COMMANDS).join(', ')} (efficientnet --help shows their options)`);
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {

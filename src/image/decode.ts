@@ -76,6 +76,31 @@ function toRgb(pixels: PixelData): RgbImage {
   return { data: rgb, width, height };
 }
 
+/**
+ * The library takes image bytes, never names: a string could be a path (Node) or a URL (browsers),
+ * and reading either is the caller's choice. So a string, a Blob or anything else that is not
+ * bytes or pixels is refused with what to pass instead.
+ */
+function checkImageInput(input: unknown): void {
+  if (typeof input === 'string') {
+    const shown = input.length > 60 ? `${input.slice(0, 57)}...` : input;
+    throw new InputShapeError(
+      `got the string "${shown}" where image bytes were expected; pass the file's bytes, e.g. ` +
+      '`await readFile(path)` in Node or `new Uint8Array(await (await fetch(url)).arrayBuffer())` in a browser',
+    );
+  }
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) return;
+  if (typeof input === 'object' && input !== null && typeof (input as { arrayBuffer?: unknown }).arrayBuffer === 'function') {
+    throw new InputShapeError('got a Blob or File where image bytes were expected; pass `new Uint8Array(await blob.arrayBuffer())`');
+  }
+  if (typeof input !== 'object' || input === null || !('data' in input)) {
+    const kind = input === null ? 'null' : typeof input === 'object' ? (input.constructor?.name ?? 'an object') : typeof input;
+    throw new InputShapeError(
+      `an image must be JPEG or PNG bytes (Uint8Array or ArrayBuffer) or decoded pixels { data, width, height }, got ${kind}`,
+    );
+  }
+}
+
 const isPixelData = (input: Uint8Array | ArrayBuffer | PixelData): input is PixelData =>
   !(input instanceof Uint8Array) && !(input instanceof ArrayBuffer);
 
@@ -85,6 +110,7 @@ const isPixelData = (input: Uint8Array | ArrayBuffer | PixelData): input is Pixe
  * ResourceLimitError for an image above `maxPixels`, InputShapeError for inconsistent pixel data.
  */
 export async function decodeImage(input: Uint8Array | ArrayBuffer | PixelData, options: DecodeOptions = {}): Promise<RgbImage> {
+  checkImageInput(input);
   if (isPixelData(input)) return toRgb(input);
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (bytes.length === 0) throw new ImageDecodeError('image is empty (0 bytes)');

@@ -3,18 +3,23 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EfficientNet, type Prediction } from '../../efficientnet.js';
 import { findPreset } from '../../arch/presets.js';
 import { ConfigError } from '../../errors.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { readInputFile } from '../files.js';
+import { withFileSource } from '../file-source.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 import { ProgressBar } from '../progress.js';
 
 export const classifyUsage =
-  'efficientnet classify IMAGE|DIR... --model M (--weights FILE | --random-weights) [--topk K] [--batch N] ' +
-  '[--threads T|auto] [--simd relaxed] [--json]';
+  'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--topk K] [--batch N] ' +
+  '[--max-pixels N] [--threads T|auto] [--simd relaxed] [--json]';
+
+/** The photos shipped in the package (`data/images/`), for `--example`; the same path from src/ and dist/. */
+const EXAMPLE_IMAGES = fileURLToPath(new URL('../../../data/images/', import.meta.url));
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
 
@@ -56,23 +61,29 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
     'random-weights': { type: 'boolean', default: false },
     topk: { type: 'string' },
     batch: { type: 'string' },
+    'max-pixels': { type: 'string' },
+    example: { type: 'boolean', default: false },
     ...ENGINE_OPTIONS,
     json: { type: 'boolean', default: false },
   }, true);
   const model = requireOption(values.model, '--model');
   const preset = findPreset(model);
-  if (positionals.length === 0) throw new UsageError('give at least one image file or directory');
+  if (values.example) positionals.push(EXAMPLE_IMAGES);
+  if (positionals.length === 0) throw new UsageError('give at least one image file or directory (or --example for the bundled photos)');
   if (values.weights === undefined && !values['random-weights']) throw new UsageError(weightsHint(model));
   if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
   const topk = integerOption(values.topk, '--topk', 5);
   const batchSize = integerOption(values.batch, '--batch', 4);
+  const maxPixels = values['max-pixels'] === undefined ? undefined : integerOption(values['max-pixels'], '--max-pixels', 0);
   const engine = engineChoice(values);
   const files = collectImages(positionals);
   if (files.length === 0) throw new ConfigError(`no .jpg, .jpeg or .png files found in ${positionals.join(', ')}`);
 
   const synthetic = values.weights === undefined;
-  const weights = synthetic ? createSyntheticWeights({ variant: preset.variant, seed: 0 }) : readInputFile(values.weights!, 'weights');
-  const net = await EfficientNet.create({ model: preset.name, weights, ...engine });
+  // A weights file is read by range (any format), so it is never held whole besides the core's copy.
+  const net = synthetic
+    ? await EfficientNet.create({ model: preset.name, weights: createSyntheticWeights({ variant: preset.variant, seed: 0 }), ...engine })
+    : await withFileSource(values.weights!, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, ...engine }));
   for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   const walked = positionals.some((p) => statSync(p).isDirectory());
   const progress = walked ? new ProgressBar(files.length, 'classifying') : null;
@@ -82,12 +93,12 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
     const images = batch.map((file) => readInputFile(file, 'image'));
     let predictions: Prediction[][];
     try {
-      predictions = await net.classify(images, { topk });
+      predictions = await net.classify(images, { topk, maxPixels });
     } catch (error) {
       // Name the file: a batch error alone would not say which photo is broken.
       for (const [i, image] of images.entries()) {
         try {
-          await net.classify(image, { topk: 1 });
+          await net.classify(image, { topk: 1, maxPixels });
         } catch (inner) {
           (inner as Error).message = `${batch[i]}: ${(inner as Error).message}`;
           throw inner;

@@ -20,7 +20,7 @@ export const platform: Platform = {
   spawnWorker(): Promise<WorkerHandle> {
     // The literal `new Worker(new URL('...', import.meta.url), { type: 'module' })` is the form
     // Vite, webpack and Parcel recognise, bundle as a worker and rewrite to its address.
-    const worker = new Worker(new URL('../threads/worker.js', import.meta.url), { type: 'module' });
+    const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
     return Promise.resolve({
       post: (message) => worker.postMessage(message),
       listen(onReply, onDeath) {
