@@ -17,7 +17,7 @@
 import { WeightsFormatError, WeightsMismatchError } from '../errors.js';
 import { memoryByteSource } from './byte-source.js';
 import { decodeBfloat16Into, decodeFloat16Into } from './float16.js';
-import type { ByteSource, WeightSource } from './source.js';
+import type { ByteSource, SourceNormalization, WeightSource } from './source.js';
 
 export const SAFETENSORS_DTYPES = [
   'F64', 'F32', 'F16', 'BF16', 'I64', 'I32', 'I16', 'I8', 'U8', 'U16', 'U32', 'U64', 'BOOL', 'F8_E4M3', 'F8_E5M2',
@@ -33,6 +33,30 @@ const DTYPE_BYTES: Readonly<Record<SafetensorsDtype, number>> = {
 export const MAX_HEADER_BYTES = 100_000_000;
 
 const METADATA_KEY = '__metadata__';
+
+/** Metadata keys holding a converted Keras file's input normalisation, as JSON arrays of 3 numbers. */
+export const NORMALIZATION_MEAN_KEY = 'normalization_mean';
+export const NORMALIZATION_STD_KEY = 'normalization_std';
+
+/** The normalisation recorded in metadata, if both keys hold three finite numbers (std positive). */
+function normalizationFrom(metadata: Record<string, string>): SourceNormalization | undefined {
+  const triple = (key: string): [number, number, number] | undefined => {
+    const text = metadata[key];
+    if (text === undefined) return undefined;
+    try {
+      const value: unknown = JSON.parse(text);
+      if (Array.isArray(value) && value.length === 3 && value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        return value as [number, number, number];
+      }
+    } catch {
+      // Not JSON: treated as absent, like any other free-form metadata.
+    }
+    return undefined;
+  };
+  const mean = triple(NORMALIZATION_MEAN_KEY);
+  const std = triple(NORMALIZATION_STD_KEY);
+  return mean && std && std.every((v) => v > 0) ? { mean, std } : undefined;
+}
 
 export interface TensorEntry {
   readonly name: string;
@@ -322,7 +346,8 @@ export function openSafetensors(bytes: ByteSource): SafetensorsSource {
     checkDestination(entry, target);
     decode(bytes.read(entry.begin, entry.end - entry.begin), 0, target);
   };
-  return { format: 'safetensors', tensors, metadata, dataStart, readInto };
+  const normalization = normalizationFrom(metadata);
+  return { format: 'safetensors', tensors, metadata, dataStart, readInto, ...(normalization ? { normalization } : {}) };
 }
 
 type FloatDecoder = (bytes: Uint8Array, begin: number, target: Float32Array) => void;

@@ -1,5 +1,5 @@
 /**
- * `efficientnet bench`: end-to-end latency of one variant on synthetic weights, reported as the
+ * `efficientnet bench`: end-to-end latency of one variant on synthetic weights (or a given file), reported as the
  * median of repeated runs after a warm-up (single runs on a shared machine vary by 10-20%).
  */
 import { EfficientNet } from '../../efficientnet.js';
@@ -8,13 +8,15 @@ import { summarizeNetwork } from '../../arch/summary.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { median } from '../median.js';
+import { withFileSource } from '../file-source.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 
-export const benchUsage = 'efficientnet bench --variant V [--resolution R] [--batch N] [--threads T|auto] [--simd deterministic|relaxed] [--runs N] [--json]';
+export const benchUsage = 'efficientnet bench --variant V [--weights FILE] [--resolution R] [--batch N] [--threads T|auto] [--simd deterministic|relaxed] [--runs N] [--json]';
 
 export async function benchCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, {
     variant: { type: 'string' },
+    weights: { type: 'string' },
     resolution: { type: 'string' },
     batch: { type: 'string' },
     ...ENGINE_OPTIONS,
@@ -28,7 +30,11 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
   const runs = integerOption(values.runs, '--runs', 10);
   const engine = engineChoice(values);
   const started = performance.now();
-  const net = await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), ...engine });
+  // Synthetic weights unless a file is given (any format); the time does not depend on the values.
+  const net = values.weights === undefined
+    ? await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), ...engine })
+    : await withFileSource(values.weights, 'weights', (weights) => EfficientNet.create({ variant, weights, ...engine }));
+  const weightsLabel = values.weights === undefined ? 'synthetic weights' : `weights ${values.weights}`;
   const loadMs = performance.now() - started;
   const { threads, reason } = net.threading;
   const simd = net.simd;
@@ -54,7 +60,7 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
     out(JSON.stringify(report));
     return;
   }
-  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, ${simd.mode} SIMD, synthetic weights`);
+  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, ${simd.mode} SIMD, ${weightsLabel}`);
   for (const line of engineFallbacks(net)) out(`  ${line}`);
   out(`  median ${medianMs.toFixed(1)} ms over ${runs} runs (min ${report.minMs.toFixed(1)}, max ${report.maxMs.toFixed(1)})`);
   out(`  ${report.imagesPerSecond.toFixed(1)} images/s, ${report.gmacsPerSecond.toFixed(2)} G multiply-adds/s; load ${loadMs.toFixed(0)} ms`);

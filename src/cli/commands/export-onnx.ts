@@ -5,8 +5,9 @@
 import { resolveCheckpoint } from '../../arch/checkpoint.js';
 import { DEFAULT_OPSET, exportOnnx } from '../../onnx/export.js';
 import { classifierWidth } from '../../weights/classifier.js';
-import { parseSafetensors } from '../../weights/safetensors.js';
-import { readInputFile, writeOutputFile } from '../files.js';
+import { loadWeights } from '../../weights/load.js';
+import { writeOutputFile } from '../files.js';
+import { withFileSource } from '../file-source.js';
 import { integerOption, parseOptions, requireOption } from '../args.js';
 import { MODEL_OPTIONS, modelChoice } from '../model-options.js';
 
@@ -14,17 +15,19 @@ export const exportOnnxUsage =
   'efficientnet export-onnx (--variant V | --model M) --weights FILE [--padding same|symmetric] [--bn-eps E] ' +
   '[--opset N] --out model.onnx';
 
-export function exportOnnxCommand(argv: string[], out: (line: string) => void): void {
+export async function exportOnnxCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, { ...MODEL_OPTIONS, opset: { type: 'string' }, out: { type: 'string' } });
   const choice = modelChoice(values);
   const weightsPath = requireOption(values.weights, '--weights');
   const outPath = requireOption(values.out, '--out');
   const opset = integerOption(values.opset, '--opset', DEFAULT_OPSET);
 
-  const weights = parseSafetensors(readInputFile(weightsPath, 'weights'));
-  // The same rule as EfficientNet.create: a preset's padding and eps, an explicit --padding's own eps, else TF's.
-  const { network, padding, bnEps } = resolveCheckpoint(choice, classifierWidth(weights));
-  const model = exportOnnx({ network, weights, padding, bnEps, opset });
+  const { model, network, padding, bnEps } = await withFileSource(weightsPath, 'weights', async (file) => {
+    const weights = (await loadWeights(file)).source;
+    // The same rule as EfficientNet.create: a preset's padding and eps, an explicit --padding's own eps, else TF's.
+    const checkpoint = resolveCheckpoint(choice, classifierWidth(weights));
+    return { ...checkpoint, model: exportOnnx({ ...checkpoint, weights, opset }) };
+  });
   writeOutputFile(outPath, model);
   out(
     `wrote ${outPath} (${(model.length / 2 ** 20).toFixed(1)} MiB): EfficientNet-${network.name.toUpperCase()}, ${padding} padding, ` +

@@ -7,6 +7,7 @@ import { EfficientNet, type Backend } from '../../efficientnet.js';
 import { InputShapeError } from '../../errors.js';
 import { parseNpy, encodeNpy } from '../npy.js';
 import { readInputFile, writeOutputFile } from '../files.js';
+import { withFileSource } from '../file-source.js';
 import { formatTrace, traceRow, type TraceRow } from '../trace.js';
 import { parseOptions, requireOption } from '../args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
@@ -49,12 +50,12 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   if (input.shape.length !== 4 || input.shape[1] !== 3) {
     throw new InputShapeError(`${inputPath}: expected shape [n, 3, height, width] (NCHW), got [${input.shape.join(', ')}]`);
   }
-  const net = await EfficientNet.create({
+  const net = await withFileSource(weightsPath, 'weights', (weights) => EfficientNet.create({
     ...choice,
-    weights: readInputFile(weightsPath, 'weights'),
+    weights,
     backend: (values.backend ?? 'wasm') as Backend,
     ...engine,
-  });
+  }));
   for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   const dumpDir = values.dump;
   const trace: TraceRow[] = [];

@@ -21,6 +21,8 @@ export interface NamedWeights {
   readonly naming: NamingScheme;
   /** The file under timm's names and PyTorch layouts. */
   readonly source: WeightSource;
+  /** The file under its own names. */
+  readonly original: WeightSource;
 }
 
 const isTimmNaming = (names: readonly string[]): boolean =>
@@ -39,12 +41,12 @@ export async function toTimmNaming(source: WeightSource): Promise<NamedWeights> 
   if (source.format === 'hdf5') {
     // Loaded with the HDF5 reader it belongs to, never for other formats.
     const keras = await import('./keras.js');
-    if (keras.isKerasNaming(names)) return { naming: 'keras', source: keras.kerasToTimm(source) };
+    if (keras.isKerasNaming(names)) return { naming: 'keras', source: keras.kerasToTimm(source), original: source };
   }
   const naming = detectPytorchNaming(names);
   switch (naming) {
-    case 'torchvision': return { naming, source: renamedSource(source, torchvisionToTimm(names)) };
-    case 'efficientnet-pytorch': return { naming, source: renamedSource(source, efficientNetPytorchToTimm(source.tensors)) };
-    default: return { naming, source };
+    case 'torchvision': return { naming, source: renamedSource(source, torchvisionToTimm(names)), original: source };
+    case 'efficientnet-pytorch': return { naming, source: renamedSource(source, efficientNetPytorchToTimm(source.tensors)), original: source };
+    default: return { naming, source, original: source };
   }
 }
