@@ -19,8 +19,13 @@ export interface PipelineOptions {
   readonly settings: DecodeSettings;
   /** Runs the network on `[n, 3, size, size]` and returns `[n, width]` per-image rows. */
   readonly runBatch: (input: Float32Array, n: number) => Promise<Float32Array>;
-  /** Receives each batch: how many list positions it covers, its rows `[paths.length, width]`, the skipped files. */
-  readonly onBatch: (consumed: number, rows: Float32Array, paths: readonly string[], skipped: readonly SkippedFile[]) => void;
+  /**
+   * Receives each batch: how many list positions it covers, its rows `[paths.length, width]`, the
+   * skipped files, and every position in list order (a row number within the batch, or the skip).
+   */
+  readonly onBatch: (
+    consumed: number, rows: Float32Array, paths: readonly string[], skipped: readonly SkippedFile[], sequence: readonly (number | SkippedFile)[],
+  ) => void;
   readonly checkpoint: () => void;
   readonly checkpointSeconds: number;
   readonly shouldStop: () => boolean;
@@ -68,19 +73,22 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       const { entries } = next.value;
       const paths: string[] = [];
       const skipped: SkippedFile[] = [];
+      const sequence: (number | SkippedFile)[] = [];
       const input = new Float32Array(Math.min(batchSize, entries.length) * perImage); // [n, 3, size, size]
       for (const { item, outcome } of entries) {
         if (outcome.ok) {
           input.set(outcome.value, paths.length * perImage);
+          sequence.push(paths.length);
           paths.push(item);
         } else if (outcome.error instanceof DecodeFailure) {
           skipped.push({ path: item, ...outcome.error.skipped });
+          sequence.push(skipped[skipped.length - 1]);
         } else {
           throw outcome.error;
         }
       }
       const rows = paths.length > 0 ? await options.runBatch(input.subarray(0, paths.length * perImage), paths.length) : new Float32Array(0);
-      options.onBatch(entries.length, rows, paths, skipped);
+      options.onBatch(entries.length, rows, paths, skipped, sequence);
       images += paths.length;
       skippedCount += skipped.length;
       const now = performance.now();

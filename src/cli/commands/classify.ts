@@ -13,6 +13,7 @@ import { withFileSource } from '../file-source.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 import { ProgressBar } from '../progress.js';
+import { classifyJsonlCommand } from '../../dataset/classify-jsonl.js';
 
 export const classifyUsage =
   'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--topk K] [--batch N] ' +
@@ -54,7 +55,9 @@ function collectImages(paths: readonly string[]): string[] {
   return files;
 }
 
-export async function classifyCommand(argv: string[], out: (line: string) => void): Promise<void> {
+export async function classifyCommand(argv: string[], out: (line: string) => void): Promise<void | number> {
+  // --jsonl streams through the dataset pipeline (src/dataset/): constant memory, resumable, shardable.
+  if (argv.some((a) => a === '--jsonl' || a.startsWith('--jsonl='))) return classifyJsonlCommand(argv, out);
   const { values, positionals } = parseOptions(argv, {
     model: { type: 'string' },
     weights: { type: 'string' },
