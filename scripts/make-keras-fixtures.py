@@ -27,6 +27,8 @@ Fixtures written (seed 1234, width 0.1, depth 0.34, resolution 64, 10 classes):
   tiny-model.h5              model.save without that layer (a model built with weights=None)
   tiny-notop-weights.h5      save_weights of include_top=False: no avg_pool, top_dropout, predictions
   not-keras.h5               an HDF5 file that is not a Keras file (one dataset, no layer_names)
+  fuzz-*.h5                  seeds for the mutation fuzzer: a few layers each, so one case is cheap;
+                             fuzz-split.h5 splits layer_names in two, as Keras does past 64 KB
 
 Run from the repository root after `npm run build:ts`, with Debian's h5py and numpy
 (apt-get install python3-h5py):  /usr/bin/python3 scripts/make-keras-fixtures.py
@@ -145,11 +147,16 @@ def bytes_array(names):
     return np.array([n.encode('utf8') for n in names]) if names else np.asarray([])
 
 
-def write_weights(group, layers):
-    """Keras 2's save_weights_to_hdf5_group."""
+def write_weights(group, layers, chunks=1):
+    """Keras 2's save_weights_to_hdf5_group; `chunks` > 1 splits layer_names as Keras does for long lists."""
     group.attrs['backend'] = b'tensorflow'
     group.attrs['keras_version'] = KERAS_VERSION
-    group.attrs['layer_names'] = bytes_array([name for name, _ in layers])
+    names = [name for name, _ in layers]
+    if chunks == 1:
+        group.attrs['layer_names'] = bytes_array(names)
+    else:
+        for index, chunk in enumerate(np.array_split(np.array([n.encode('utf8') for n in names]), chunks)):
+            group.attrs[f'layer_names{index}'] = chunk
     for name, weights in layers:
         layer_group = group.create_group(name)
         layer_group.attrs['weight_names'] = bytes_array([w for w, _ in weights])
@@ -206,6 +213,24 @@ def main():
         f.attrs['keras_version'] = KERAS_VERSION
         f.attrs['model_config'] = model_config(layers)
         write_weights(f.create_group('model_weights'), layers)
+
+    rng = np.random.default_rng(SEED)
+    def values(*shape):
+        return rng.standard_normal(shape).astype(np.float32)
+    small = [('input_1', []), ('normalization', keras_layers(timm, True)[2][1]),
+             ('stem_conv', [('stem_conv/kernel:0', values(3, 3, 3, 2))]),
+             ('stem_bn', [(f'stem_bn/{v}:0', values(2)) for v in BN_KEYS.values()]), ('stem_activation', []),
+             ('block1a_dwconv', [('block1a_dwconv/depthwise_kernel:0', values(3, 3, 2, 1))]),
+             ('predictions', [('predictions/kernel:0', values(2, 3)), ('predictions/bias:0', values(3))])]
+    with h5py.File(OUT / 'fuzz-weights.h5', 'w') as f:
+        write_weights(f, with_imagenet_rescale(small))
+    with h5py.File(OUT / 'fuzz-split.h5', 'w') as f:
+        write_weights(f, small, chunks=2)
+    with h5py.File(OUT / 'fuzz-model.h5', 'w') as f:
+        f.attrs['backend'] = b'tensorflow'
+        f.attrs['keras_version'] = KERAS_VERSION
+        f.attrs['model_config'] = model_config(with_imagenet_rescale(small))
+        write_weights(f.create_group('model_weights'), with_imagenet_rescale(small))
 
     with h5py.File(OUT / 'not-keras.h5', 'w') as f:
         f.create_dataset('values', data=np.arange(6, dtype=np.float32).reshape(2, 3))

@@ -30,14 +30,17 @@ import { isByteSource } from './weights/byte-source.js';
 import { describeShape, inferShape } from './weights/infer-variant.js';
 import { toTimmNaming } from './weights/naming/index.js';
 import { openWeights } from './weights/open.js';
-import type { ByteSource, WeightSource } from './weights/source.js';
+import type { ByteSource, SourceNormalization, WeightSource } from './weights/source.js';
 
 export type Backend = 'wasm' | 'reference';
 
 export interface CreateOptions {
   /** A variant name (`b0` … `l2`) or custom scaling coefficients. Give this or `model`. */
   variant?: VariantName | ScalingCoefficients;
-  /** A timm checkpoint name such as `tf_efficientnet_b0.ns_jft_in1k`; sets variant, padding, BN eps and preprocessing. */
+  /**
+   * A checkpoint name such as `tf_efficientnet_b0.ns_jft_in1k` (timm) or `keras/EfficientNetB0`;
+   * sets variant, padding, BN eps and preprocessing.
+   */
   model?: string;
   /**
    * The weights: the bytes of a safetensors, PyTorch (`.pth`, zip or legacy) or Keras `.h5` file,
@@ -49,7 +52,11 @@ export interface CreateOptions {
   padding?: PaddingMode;
   /** Overrides the BN epsilon (default: the preset's, else 1e-3 for `same` and 1e-5 for `symmetric`). */
   bnEps?: number;
-  /** Overrides the image preprocessing (default: the preset's, else timm's defaults at the variant's resolution). */
+  /**
+   * Overrides the image preprocessing (default: the preset's, else timm's defaults at the
+   * variant's resolution, with the mean and std the weights file carries when it has them, as a
+   * Keras model's `normalization` layer).
+   */
   preprocess?: RecipeOptions;
   /** `wasm` (default) runs the SIMD core; `reference` runs the plain TypeScript twins, for learning and checking. */
   backend?: Backend;
@@ -87,11 +94,15 @@ export interface ForwardResult {
   features: Float32Array;
   /** `[n, numClasses]`: the softmax of `logits`, computed in the core, when `probabilities: true` was asked for. */
   probabilities?: Float32Array;
+  /** The maps `features` returns, for every image at once (`data` is NCHW `[n, c, h, w]`), when `featureMaps: true`. */
+  featureMaps?: FeatureMap[];
 }
 
 export interface ForwardOptions extends RunOptions {
   /** Also compute the softmax of the logits (default false), as `classify` does, for callers that batch tensors themselves. */
   readonly probabilities?: boolean;
+  /** Also return the feature maps `features` gives, for the whole batch (default false). */
+  readonly featureMaps?: boolean;
 }
 
 /** Encoded JPEG or PNG bytes, or decoded RGBA/RGB pixels such as a canvas ImageData. */
@@ -133,15 +144,17 @@ interface ResolvedConfig {
   recipe: PreprocessRecipe;
 }
 
-function resolveConfig(options: CreateOptions, numClasses: number): ResolvedConfig {
+/**
+ * `normalization` is what the weights file itself says about its inputs (a Keras model's
+ * `normalization` layer): without an explicit `preprocess` it replaces the preset's or the
+ * default mean and std, since the file knows what it was trained on.
+ */
+function resolveConfig(options: CreateOptions, numClasses: number, normalization?: SourceNormalization): ResolvedConfig {
   const checkpoint = resolveCheckpoint(options, numClasses);
   const { preset, network } = checkpoint;
-  const recipe = options.preprocess
-    ? preprocessRecipe(options.preprocess)
-    : preset
-      ? preprocessRecipe(preset)
-      : preprocessRecipe({ size: network.coefficients.resolution });
-  return { ...checkpoint, recipe };
+  if (options.preprocess) return { ...checkpoint, recipe: preprocessRecipe(options.preprocess) };
+  const recipe = preset ? preprocessRecipe(preset) : preprocessRecipe({ size: network.coefficients.resolution });
+  return { ...checkpoint, recipe: normalization ? preprocessRecipe({ ...recipe, ...normalization }) : recipe };
 }
 
 /** The thread count an option asks for: an integer from 1 to MAX_THREADS, or `auto`. */
@@ -235,7 +248,7 @@ export class EfficientNet {
       throw new ConfigError(`unknown simd mode "${String(options.simd)}": expected "deterministic" or "relaxed"`);
     }
     const { source: file } = await toTimmNaming(isWeightSource(weights) ? weights : await openWeights(weights));
-    const config = resolveConfig(options, classifierWidth(file));
+    const config = resolveConfig(options, classifierWidth(file), file.normalization);
     matchWithVariantHint(file, config);
     const recipe = foldingRecipe(config.network);
     const loaded = { options, synthetic: file.metadata?.[SYNTHETIC_METADATA_KEY] === 'true' };
@@ -271,8 +284,12 @@ export class EfficientNet {
    * Calls are queued: concurrent calls run one after another and each gets its own result.
    */
   async forward(input: Float32Array, shape: readonly number[], options: ForwardOptions = {}): Promise<ForwardResult> {
-    const { logits, features, probabilities } = await this.run(input, shape, { probabilities: options.probabilities === true }, options);
-    return probabilities ? { logits, features, probabilities } : { logits, features };
+    const programOptions = { probabilities: options.probabilities === true, featureMaps: options.featureMaps === true };
+    const outputs = await this.run(input, shape, programOptions, options);
+    const { logits, features, probabilities } = outputs;
+    const result: ForwardResult = probabilities ? { logits, features, probabilities } : { logits, features };
+    if (programOptions.featureMaps) result.featureMaps = this.featureMapsOf(this.programFor(shape, programOptions), outputs);
+    return result;
   }
 
   /** The top `topk` classes of one image, or of each image of an array (run as one batch). */
@@ -312,8 +329,12 @@ export class EfficientNet {
   /** The feature maps at strides 2, 4, 8, 16 and 32 (the last block at each), like timm's `features_only`. */
   async features(image: ImageInput, options: ImageOptions = {}): Promise<FeatureMap[]> {
     const { input, shape } = await this.preprocessImages([image], options);
-    const program = this.programFor(shape, { featureMaps: true });
     const outputs = await this.run(input, shape, { featureMaps: true });
+    return this.featureMapsOf(this.programFor(shape, { featureMaps: true }), outputs);
+  }
+
+  /** Names and shapes for the feature-map outputs of a run (one image's `[c, h, w]`, or `[n, c, h, w]`). */
+  private featureMapsOf(program: Program, outputs: ProgramOutputs): FeatureMap[] {
     return program.featureMaps.map((m, i) => {
       const [, channels, height, width] = program.buffers.get(m.buffer)!.shape;
       return { name: m.module, stride: m.stride, channels, height, width, data: outputs.featureMaps[i] };

@@ -12,6 +12,7 @@
  */
 import { ConfigError } from '../errors.js';
 import type { PaddingMode } from './padding.js';
+import { KERAS_PRESETS } from './presets-keras.js';
 import type { VariantName } from './variants.js';
 
 export type Interpolation = 'bicubic' | 'bilinear';
@@ -44,8 +45,10 @@ export interface CheckpointPreset {
   /** Per-channel RGB standard deviation divided by after subtracting `mean`. */
   readonly std: [number, number, number];
   readonly numClasses: number;
-  /** Hugging Face hub repository holding the weights. */
-  readonly hubId: string;
+  /** Hugging Face hub repository holding the weights; absent for checkpoints published elsewhere (`weightsUrl`). */
+  readonly hubId?: string;
+  /** Where to download the weights when they are not on the Hugging Face hub (Keras's `.h5` files). */
+  readonly weightsUrl?: string;
   /** Licence id of the weights as timm and the hub record it. */
   readonly license?: string;
 }
@@ -175,15 +178,18 @@ for (const p of PRESETS) {
   if (!DEFAULT_BY_ARCHITECTURE.has(architecture)) DEFAULT_BY_ARCHITECTURE.set(architecture, p);
 }
 const PRESET_BY_NAME: ReadonlyMap<string, CheckpointPreset> = new Map(PRESETS.map((p) => [p.name, p]));
+/** keras.applications' EfficientNetB0 … B7 (`keras/EfficientNetB0`), kept apart from timm's table; see presets-keras.ts. */
+const KERAS_PRESET_BY_NAME: ReadonlyMap<string, CheckpointPreset> = new Map(KERAS_PRESETS.map((p) => [p.name, p]));
 
 /**
  * Looks a checkpoint up by its full timm name (`tf_efficientnet_b0.ns_jft_in1k`), its hub id
  * (`timm/tf_efficientnet_b0.ns_jft_in1k`) or its bare architecture (`tf_efficientnet_b0`, which
- * means timm's default tag). Throws ConfigError naming the closest known names otherwise.
+ * means timm's default tag), or a Keras application (`keras/EfficientNetB0`). Throws ConfigError
+ * naming the closest known names otherwise.
  */
 export function findPreset(name: string): CheckpointPreset {
   const timmName = name.startsWith(HUB_PREFIX) ? name.slice(HUB_PREFIX.length) : name;
-  const found = PRESET_BY_NAME.get(timmName) ?? DEFAULT_BY_ARCHITECTURE.get(timmName);
+  const found = PRESET_BY_NAME.get(timmName) ?? DEFAULT_BY_ARCHITECTURE.get(timmName) ?? KERAS_PRESET_BY_NAME.get(name);
   if (found !== undefined) return found;
 
   const suggestions = closeMatches(timmName);
@@ -206,7 +212,7 @@ const MAX_SUGGESTIONS = 12;
  */
 function closeMatches(query: string): string[] {
   const limit = Math.max(2, Math.floor(query.length / 3));
-  const candidates = [...DEFAULT_BY_ARCHITECTURE.keys(), ...PRESET_NAMES];
+  const candidates = [...DEFAULT_BY_ARCHITECTURE.keys(), ...PRESET_NAMES, ...KERAS_PRESET_BY_NAME.keys()];
   const distances = candidates.map((candidate) => (candidate.startsWith(query) ? 0 : editDistance(query, candidate)));
   const nearest = Math.min(...distances);
   if (nearest > limit) return [];

@@ -130,7 +130,7 @@ describe('findPreset', () => {
   it('finds every preset by full name and by hub id', () => {
     for (const p of PRESETS) {
       expect(findPreset(p.name)).toBe(p);
-      expect(findPreset(p.hubId)).toBe(p);
+      expect(findPreset(p.hubId!)).toBe(p);
     }
   });
 

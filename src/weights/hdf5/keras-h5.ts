@@ -59,12 +59,21 @@ function hdf5Error(what: string, error: unknown): EfficientNetError {
   return new WeightsFormatError(`Keras .h5 file: ${what} cannot be read, the HDF5 structure is damaged${clean ? ` (${clean})` : ''}`);
 }
 
-/** Runs `read` (a jsfive call), turning any failure into a WeightsFormatError about `what`. */
+/**
+ * Runs `read` (a jsfive call), turning any failure into a WeightsFormatError about `what`. jsfive
+ * also prints to the console on some damaged attributes ("type not implemented"); a library
+ * must not write to its caller's console, so the console is muted for the (synchronous) call.
+ */
 function guarded<T>(what: string, read: () => T): T {
+  const { warn, log } = console;
+  console.warn = console.log = () => undefined;
   try {
     return read();
   } catch (error) {
     throw hdf5Error(what, error);
+  } finally {
+    console.warn = warn;
+    console.log = log;
   }
 }
 
@@ -266,6 +275,35 @@ function kerasNormalization(
   });
 }
 
+/** jsfive's internal attribute decoder, `DataObjects.prototype._attr_value(dtype, buffer, count, offset)`. */
+type AttributeDecoder = (this: unknown, dtype: unknown, buffer: ArrayBuffer, count: number, offset: number) => unknown;
+
+const guardedPrototypes = new WeakSet<object>();
+
+/**
+ * jsfive 0.4.2 decodes an attribute by looping over the element count its dataspace declares,
+ * and its string reads past the end of the buffer return "" instead of failing; so a damaged
+ * count of 2^32 loops for minutes (found by the fuzzer). Before jsfive decodes an attribute,
+ * this checks that its elements fit in the bytes after it (every element takes at least one
+ * byte; variable-length and reference elements at least 8). The check wraps the method on
+ * jsfive's own class, found through the file object, and only ever throws where jsfive would
+ * have hung or allocated an absurd array, so other users of jsfive in the process lose nothing.
+ */
+function guardAttributeSizes(file: Hdf5Group): void {
+  const prototype = Object.getPrototypeOf((file as unknown as { _dataobjects?: object })._dataobjects ?? {}) as
+    { _attr_value?: AttributeDecoder } | null;
+  if (prototype === null || typeof prototype._attr_value !== 'function' || guardedPrototypes.has(prototype)) return;
+  const decode = prototype._attr_value;
+  prototype._attr_value = function checkedDecode(dtype, buffer, count, offset) {
+    const itemBytes = typeof dtype === 'string' ? Math.max(1, Number(/(\d+)$/.exec(dtype)?.[1] ?? 1)) : 8;
+    if (!Number.isSafeInteger(count) || count < 0 || count * itemBytes > buffer.byteLength - offset) {
+      throw new Error(`an attribute declares ${count} elements, more than the file holds`);
+    }
+    return decode.call(this, dtype, buffer, count, offset);
+  };
+  guardedPrototypes.add(prototype);
+}
+
 /** The whole file as one ArrayBuffer for jsfive, without a copy when the bytes already are one. */
 function wholeBuffer(bytes: ByteSource): ArrayBuffer {
   const all = bytes.read(0, bytes.length);
@@ -281,6 +319,7 @@ export async function openKerasH5(bytes: ByteSource): Promise<WeightSource> {
   }
   const { File } = await loadJsfive();
   const file = guarded('the superblock and root group', () => new File(wholeBuffer(bytes), 'weights.h5'));
+  guardAttributeSizes(file);
   const { root, tensors, layerOf } = listTensors(file, bytes.length);
   const normalization = kerasNormalization(file, root, tensors, layerOf);
   const keras = guarded('the attributes of the file', () => file.attrs.keras_version);

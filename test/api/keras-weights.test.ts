@@ -1,0 +1,89 @@
+/**
+ * Keras .h5 files through the public API: `EfficientNet.create` finds the HDF5 reader by the
+ * file's magic bytes, maps Keras's names and layouts, and gives the same logits, bit for bit, as
+ * the timm safetensors the fixture was written from (scripts/make-keras-fixtures.py). The file's
+ * `normalization` layer becomes the preprocessing recipe's mean and std.
+ */
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { findPreset } from '../../src/arch/presets.js';
+import { EfficientNet } from '../../src/efficientnet.js';
+import { WeightsMismatchError } from '../../src/errors.js';
+import { memoryByteSource } from '../../src/weights/byte-source.js';
+import { openKerasH5 } from '../../src/weights/hdf5/keras-h5.js';
+import { detectFormat } from '../../src/weights/open.js';
+import { mulberry32, randomFloats } from '../support/random.js';
+
+const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/keras/${name}`, import.meta.url)));
+
+/** The network the fixtures were made for (see the script's header). */
+const TINY = { width: 0.1, depth: 0.34, resolution: 64, dropout: 0.2 };
+const IMAGENET_MEAN = [0.485, 0.456, 0.406];
+const IMAGENET_STD = [0.229, 0.224, 0.225];
+
+describe('Keras .h5 weights through EfficientNet.create', () => {
+  const models: EfficientNet[] = [];
+  const create = async (weights: Uint8Array, extra: object = {}): Promise<EfficientNet> => {
+    const model = await EfficientNet.create({ variant: TINY, weights, ...extra });
+    models.push(model);
+    return model;
+  };
+  afterAll(() => models.forEach((model) => model.dispose()));
+
+  it('is recognised as HDF5 by its first bytes', () => {
+    expect(detectFormat(fixture('tiny-weights.h5').subarray(0, 16))).toBe('hdf5');
+  });
+
+  it.each(['tiny-weights.h5', 'tiny-model.h5'])('%s gives the timm file\'s logits bit for bit', async (name) => {
+    const timm = await create(fixture('tiny.safetensors'));
+    const keras = await create(fixture(name));
+    expect(keras.numClasses).toBe(10);
+    const shape = [2, 3, TINY.resolution, TINY.resolution];
+    const input = randomFloats(mulberry32(41), shape.reduce((a, b) => a * b), 1); // [2, 3, 64, 64]
+    const expected = await timm.forward(input, shape);
+    const actual = await keras.forward(input, shape);
+    // Same float32 weights in the same packed layout, so the same bits, not merely close values.
+    expect(actual.logits).toEqual(expected.logits);
+    expect(actual.features).toEqual(expected.features);
+    // The logits are not trivially equal (all zero, say): they vary across classes.
+    expect(new Set(actual.logits).size).toBeGreaterThan(10);
+  });
+
+  it('the file\'s normalization layer becomes the recipe, unless preprocessing is given', async () => {
+    const { normalization } = await openKerasH5(memoryByteSource(fixture('tiny-weights.h5')));
+    const keras = await create(fixture('tiny-weights.h5'));
+    expect(keras.recipe.mean).toEqual(normalization!.mean);
+    expect(keras.recipe.std).toEqual(normalization!.std);
+    expect(keras.recipe.mean).not.toEqual(IMAGENET_MEAN);
+    // Everything else stays the default recipe's.
+    expect(keras.recipe.size).toBe(TINY.resolution);
+
+    const explicit = await create(fixture('tiny-weights.h5'), { preprocess: { size: 48 } });
+    expect(explicit.recipe.mean).toEqual(IMAGENET_MEAN);
+    expect(explicit.recipe.std).toEqual(IMAGENET_STD);
+    expect(explicit.recipe.size).toBe(48);
+
+    const timm = await create(fixture('tiny.safetensors'));
+    expect(timm.recipe.mean).toEqual(IMAGENET_MEAN);
+  });
+
+  it('keras/EfficientNetB0 … B7 presets carry Keras\'s conventions', () => {
+    const sizes = [224, 240, 260, 300, 380, 456, 528, 600];
+    sizes.forEach((size, i) => {
+      const preset = findPreset(`keras/EfficientNetB${i}`);
+      expect(preset.variant).toBe(`b${i}`);
+      expect(preset.padding).toBe('same');
+      expect(preset.bnEps).toBe(1e-3);
+      expect(preset.inputSize).toBe(size);
+      // The TensorFlow reference crop, size / (size + 32), to timm's three decimals.
+      expect(Math.abs(preset.cropPct - size / (size + 32))).toBeLessThan(0.0015);
+      expect(preset.weightsUrl).toBe(`https://storage.googleapis.com/keras-applications/efficientnetb${i}.h5`);
+    });
+  });
+
+  it('with a Keras preset, a file of another width is refused with the mismatch report', async () => {
+    const error = await EfficientNet.create({ model: 'keras/EfficientNetB0', weights: fixture('tiny-weights.h5') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WeightsMismatchError);
+    expect((error as Error).message).not.toContain('\n');
+  });
+});
