@@ -9,6 +9,7 @@
  *   pickle  the list of storage keys, in the order their bytes follow
  *   per key: numel as int64 little-endian, then numel * element size bytes
  */
+import { quoted } from './quote.js';
 import { WeightsFormatError } from '../../errors.js';
 import type { ByteSource, WeightSource } from '../source.js';
 import { NeedMoreBytes, PickleTuple, storageFromPersistentId, unpickle, type PickleValue, STORAGE_DTYPES } from './pickle.js';
@@ -65,7 +66,7 @@ function readPickles(bytes: ByteSource): Pickles {
 function legacyStorage(id: PickleValue): PickleValue {
   const storage = storageFromPersistentId(id, WHERE);
   const view = id instanceof PickleTuple ? id.items[5] : null;
-  if (view !== null && view !== undefined) fail(`storage "${storage.key}" is a view of another storage (pre-1.0 format), which is not read`);
+  if (view !== null && view !== undefined) fail(`storage ${quoted(storage.key)} is a view of another storage (pre-1.0 format), which is not read`);
   return storage;
 }
 
@@ -84,21 +85,21 @@ export function openTorchLegacy(bytes: ByteSource): WeightSource {
   const ranges = new Map<string, { begin: number; end: number }>();
   let cursor = end;
   for (const key of keys as string[]) {
-    if (cursor + 8 > bytes.length) fail(`the file ends before storage "${key}"`);
+    if (cursor + 8 > bytes.length) fail(`the file ends before storage ${quoted(key)}`);
     const header = bytes.read(cursor, 8);
     const numel = new DataView(header.buffer, header.byteOffset, 8).getBigInt64(0, true);
     const elementBytes = sizes.get(key);
-    if (elementBytes === undefined) fail(`storage "${key}" is listed but no tensor uses it`);
+    if (elementBytes === undefined) fail(`storage ${quoted(key)} is listed but no tensor uses it`);
     const length = numel * BigInt(elementBytes);
     if (numel < 0n || cursor + 8 + Number(length) > bytes.length) {
-      fail(`storage "${key}" declares ${numel} elements, more than the ${bytes.length - cursor - 8} bytes left in the file`);
+      fail(`storage ${quoted(key)} declares ${numel} elements, more than the ${bytes.length - cursor - 8} bytes left in the file`);
     }
     ranges.set(key, { begin: cursor + 8, end: cursor + 8 + Number(length) });
     cursor += 8 + Number(length);
   }
   return torchWeightSource('pytorch-legacy', root, (storage) => {
     const range = ranges.get(storage.key);
-    if (range === undefined) fail(`storage "${storage.key}" is used but not listed`);
+    if (range === undefined) fail(`storage ${quoted(storage.key)} is used but not listed`);
     return range;
   }, bytes, 'PyTorch legacy checkpoint');
 }

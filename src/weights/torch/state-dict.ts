@@ -4,6 +4,7 @@
  * strided view against its storage's size before anything is allocated, and reads tensors as
  * float32, views and non-contiguous strides included.
  */
+import { quoted } from './quote.js';
 import { WeightsFormatError, WeightsMismatchError } from '../../errors.js';
 import { decodeBfloat16Into, decodeFloat16Into } from '../float16.js';
 import { elementCount, type ByteSource, type SourceTensor, type WeightDtype, type WeightFormat, type WeightSource } from '../source.js';
@@ -38,7 +39,7 @@ function findStateDict(root: PickleValue, where: string): { dict: PickleDict; wr
     const keys = [...root.keys()].slice(0, 10).map((key) => JSON.stringify(key)).join(', ');
     throw new WeightsFormatError(
       `${where} holds a dict without tensors (keys: ${keys || 'none'}); expected a state_dict, or a dict ` +
-        `holding one under ${WRAPPER_KEYS.map((key) => `"${key}"`).join(', ')}`,
+        `holding one under ${WRAPPER_KEYS.map((key) => `${quoted(key)}`).join(', ')}`,
     );
   }
   throw new WeightsFormatError(`${where} holds no dict of tensors; expected a state_dict saved with torch.save(model.state_dict(), path)`);
@@ -90,7 +91,7 @@ export function torchWeightSource(
     const { begin, end } = locate(ref.storage);
     if (!Number.isSafeInteger(ref.storage.numel * elementBytes) || end - begin !== ref.storage.numel * elementBytes) {
       throw new WeightsFormatError(
-        `${where}: tensor "${name}" uses a storage of ${ref.storage.numel} ${dtype} elements, but the file holds ${end - begin} bytes for it`,
+        `${where}: tensor ${quoted(name)} uses a storage of ${ref.storage.numel} ${dtype} elements, but the file holds ${end - begin} bytes for it`,
       );
     }
     const empty = ref.shape.includes(0);
@@ -98,24 +99,24 @@ export function torchWeightSource(
     const last = empty ? 0 : ref.shape.reduce((sum, size, axis) => sum + (size - 1) * ref.stride[axis], ref.storageOffset);
     if (!empty && (!Number.isSafeInteger(last) || last >= ref.storage.numel)) {
       throw new WeightsFormatError(
-        `${where}: tensor "${name}" of shape [${ref.shape.join(', ')}] with strides [${ref.stride.join(', ')}] at offset ` +
+        `${where}: tensor ${quoted(name)} of shape [${ref.shape.join(', ')}] with strides [${ref.stride.join(', ')}] at offset ` +
           `${ref.storageOffset} reaches element ${last} of a storage of ${ref.storage.numel}`,
       );
     }
-    if (tensors.has(name)) throw new WeightsFormatError(`${where}: tensor "${name}" appears twice`);
+    if (tensors.has(name)) throw new WeightsFormatError(`${where}: tensor ${quoted(name)} appears twice`);
     tensors.set(name, { name, dtype, shape: ref.shape, ref, begin, end });
   }
 
   const readInto = (name: string, target: Float32Array): void => {
     const tensor = tensors.get(name);
-    if (tensor === undefined) throw new WeightsMismatchError(`tensor "${name}" is not in the weights file`);
+    if (tensor === undefined) throw new WeightsMismatchError(`tensor ${quoted(name)} is not in the weights file`);
     const { ref, dtype } = tensor;
     if (dtype === 'I64') {
-      throw new WeightsFormatError(`tensor "${name}" has dtype I64, which is not a supported float dtype; expected one of F32, F16, BF16`);
+      throw new WeightsFormatError(`tensor ${quoted(name)} has dtype I64, which is not a supported float dtype; expected one of F32, F16, BF16`);
     }
     const count = elementCount(ref.shape);
     if (target.length !== count) {
-      throw new WeightsMismatchError(`tensor "${name}" has shape [${ref.shape.join(', ')}] (${count} elements), but the destination holds ${target.length} elements`);
+      throw new WeightsMismatchError(`tensor ${quoted(name)} has shape [${ref.shape.join(', ')}] (${count} elements), but the destination holds ${target.length} elements`);
     }
     if (count === 0 || ref.shape.includes(0)) return;
     const elementBytes = ELEMENT_BYTES[dtype];

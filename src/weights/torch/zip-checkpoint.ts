@@ -4,6 +4,7 @@
  * (each storage's raw little-endian bytes) and small records such as `<archive>/version` and
  * `<archive>/byteorder`.
  */
+import { quoted } from './quote.js';
 import { WeightsFormatError } from '../../errors.js';
 import type { ByteSource, WeightSource } from '../source.js';
 import { storageFromPersistentId, unpickle } from './pickle.js';
@@ -29,16 +30,17 @@ export function openTorchZip(bytes: ByteSource): WeightSource {
     if (order !== 'little') throw new WeightsFormatError(`this PyTorch checkpoint stores ${JSON.stringify(order)}-endian tensors; only little-endian files are read`);
   }
   if (pickleEntry.size > MAX_PICKLE_BYTES) {
-    throw new WeightsFormatError(`${pickleEntry.name} is ${pickleEntry.size} bytes, above the ${MAX_PICKLE_BYTES}-byte limit for a state_dict index`);
+    throw new WeightsFormatError(`${quoted(pickleEntry.name)} is ${pickleEntry.size} bytes, above the ${MAX_PICKLE_BYTES}-byte limit for a state_dict index`);
   }
   const range = archive.dataRange(pickleEntry);
+  const where = quoted(pickleEntry.name);
   const { value } = unpickle(bytes.read(range.begin, range.end - range.begin), {
-    where: pickleEntry.name,
-    persistentLoad: (id) => storageFromPersistentId(id, pickleEntry.name),
+    where,
+    persistentLoad: (id) => storageFromPersistentId(id, where),
   });
   return torchWeightSource('pytorch-zip', value, (storage) => {
     const entry = archive.entries.get(`${root}data/${storage.key}`);
-    if (entry === undefined) throw new WeightsFormatError(`the checkpoint refers to storage "${storage.key}" but has no entry ${root}data/${storage.key}`);
+    if (entry === undefined) throw new WeightsFormatError(`the checkpoint refers to storage ${quoted(storage.key)} but has no entry ${quoted(`${root}data/${storage.key}`)}`);
     return archive.dataRange(entry);
-  }, bytes, pickleEntry.name);
+  }, bytes, where);
 }

@@ -7,6 +7,7 @@
  * Layout (PKWARE APPNOTE 6.3): local headers + data ... central directory ... [ZIP64 end record,
  * ZIP64 locator] end-of-central-directory record (22 bytes + a comment of up to 65535 bytes).
  */
+import { quoted } from './quote.js';
 import { WeightsFormatError } from '../../errors.js';
 import type { ByteSource } from '../source.js';
 
@@ -98,12 +99,12 @@ function applyZip64Extra(
   for (let at = 0; at + 4 <= extra.length;) {
     const id = data.getUint16(at, true);
     const length = data.getUint16(at + 2, true);
-    if (at + 4 + length > extra.length) fail(`entry "${name}" has an extra field running past its end`);
+    if (at + 4 + length > extra.length) fail(`entry ${quoted(name)} has an extra field running past its end`);
     if (id === 1) {
       let cursor = at + 4;
       const next = (what: string): number => {
-        if (cursor + 8 > at + 4 + length) fail(`entry "${name}" has a ZIP64 field too short for its ${what}`);
-        const value = u64(data, cursor, `entry "${name}" ${what}`);
+        if (cursor + 8 > at + 4 + length) fail(`entry ${quoted(name)} has a ZIP64 field too short for its ${what}`);
+        const value = u64(data, cursor, `entry ${quoted(name)} ${what}`);
         cursor += 8;
         return value;
       };
@@ -147,8 +148,8 @@ export function openZip(source: ByteSource): ZipArchive {
       return fail(`central directory entry ${i} has a name that is not UTF-8`);
     }
     applyZip64Extra(central.subarray(extraStart, extraStart + extraLength), fields, name);
-    if (entries.has(name)) fail(`entry "${name}" appears twice`);
-    if (fields.localHeader + LOCAL_BYTES > source.length) fail(`entry "${name}" starts past the end of the file`);
+    if (entries.has(name)) fail(`entry ${quoted(name)} appears twice`);
+    if (fields.localHeader + LOCAL_BYTES > source.length) fail(`entry ${quoted(name)} starts past the end of the file`);
     entries.set(name, { name, method, ...fields });
     at = next;
   }
@@ -156,15 +157,15 @@ export function openZip(source: ByteSource): ZipArchive {
     entries,
     dataRange(entry: ZipEntry): { begin: number; end: number } {
       if (entry.method !== 0) {
-        fail(`entry "${entry.name}" is compressed (method ${entry.method}); torch.save stores entries ` +
+        fail(`entry ${quoted(entry.name)} is compressed (method ${entry.method}); torch.save stores entries ` +
           'uncompressed, so this archive was re-packed: re-save it with torch.save, or unzip and re-zip it with "zip -0"');
       }
-      if (entry.size !== entry.compressedSize) fail(`entry "${entry.name}" is stored but its sizes differ`);
+      if (entry.size !== entry.compressedSize) fail(`entry ${quoted(entry.name)} is stored but its sizes differ`);
       const local = view(source.read(entry.localHeader, LOCAL_BYTES));
-      if (local.getUint32(0, true) !== LOCAL_SIGNATURE) fail(`entry "${entry.name}" has no local header where the directory says`);
+      if (local.getUint32(0, true) !== LOCAL_SIGNATURE) fail(`entry ${quoted(entry.name)} has no local header where the directory says`);
       const begin = entry.localHeader + LOCAL_BYTES + local.getUint16(26, true) + local.getUint16(28, true);
       const end = begin + entry.size;
-      if (end > source.length) fail(`entry "${entry.name}" (${entry.size} bytes at ${begin}) runs past the end of the file`);
+      if (end > source.length) fail(`entry ${quoted(entry.name)} (${entry.size} bytes at ${begin}) runs past the end of the file`);
       return { begin, end };
     },
   };
