@@ -32,7 +32,7 @@ export { writeSafetensors, writeSafetensorsFrom } from './weights/safetensors-wr
 export { createSyntheticWeights, type SyntheticWeightsOptions } from './weights/synthetic.js';
 
 // Images.
-export { decodeImage, type RgbImage, type PixelData, type DecodeOptions } from './image/decode.js';
+export { decodeImage, type RgbImage, type PixelData, type DecodeOptions, type ImageCodecs, type CodecWasm } from './image/decode.js';
 export { preprocessRecipe, type PreprocessRecipe, type RecipeOptions } from './image/recipe.js';
 export { createPreprocessor, type Preprocessor } from './image/preprocess.js';
 export { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';

@@ -13,15 +13,16 @@ import type { Interpolation } from '../arch/presets.js';
 import { instantiateCore, type WasmSource } from '../runtime/wasm.js';
 import type { RgbImage } from './decode.js';
 import { planResize, type PreprocessRecipe, type ResizePlan } from './recipe.js';
+import type { WasmGlobal, WasmMemory } from '../runtime/wasm-types.js';
 
 type Ptr = number;
 
 /** The resize kernels of the core, typed. */
 export interface ResizeKernels {
-  readonly memory: WebAssembly.Memory;
-  readonly RESAMPLE_FILTER_BILINEAR: WebAssembly.Global;
-  readonly RESAMPLE_FILTER_BICUBIC: WebAssembly.Global;
-  readonly RESAMPLE_PRECISION_BITS: WebAssembly.Global;
+  readonly memory: WasmMemory;
+  readonly RESAMPLE_FILTER_BILINEAR: WasmGlobal;
+  readonly RESAMPLE_FILTER_BICUBIC: WasmGlobal;
+  readonly RESAMPLE_PRECISION_BITS: WasmGlobal;
   heap_base(): Ptr;
   resample_taps(inSize: number, outSize: number, filter: number): number;
   resample_coefficients(inSize: number, outSize: number, first: number, count: number, filter: number, bounds: Ptr, weights: Ptr): void;
@@ -52,7 +53,7 @@ export interface Preprocessor {
 /** A bump allocator over the preprocessor's own instance: reset before each image. */
 class Arena {
   private top: number;
-  constructor(private readonly memory: WebAssembly.Memory, private readonly base: number) {
+  constructor(private readonly memory: WasmMemory, private readonly base: number) {
     this.top = base;
   }
   reset(): void {

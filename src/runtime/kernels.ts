@@ -4,17 +4,18 @@
  */
 import type { Activation } from '../plan/program.js';
 import { instantiateCore, type WasmSource } from './wasm.js';
+import type { WasmGlobal, WasmMemory } from './wasm-types.js';
 
 type Ptr = number;
 
 export interface CoreKernels {
-  readonly memory: WebAssembly.Memory;
-  readonly ACTIVATION_NONE: WebAssembly.Global;
-  readonly ACTIVATION_SWISH: WebAssembly.Global;
-  readonly ACTIVATION_RELU6: WebAssembly.Global;
-  readonly ACTIVATION_RELU: WebAssembly.Global;
+  readonly memory: WasmMemory;
+  readonly ACTIVATION_NONE: WasmGlobal;
+  readonly ACTIVATION_SWISH: WasmGlobal;
+  readonly ACTIVATION_RELU6: WasmGlobal;
+  readonly ACTIVATION_RELU: WasmGlobal;
   /** 1 in the relaxed-SIMD build, 0 in the deterministic one. */
-  readonly RELAXED_SIMD: WebAssembly.Global;
+  readonly RELAXED_SIMD: WasmGlobal;
   heap_base(): Ptr;
 
   // Pointwise conv / linear layer as GEMM: [rows, K] x packed [K, N] -> [rows, N].
@@ -54,7 +55,7 @@ export async function loadKernels(source?: WasmSource): Promise<CoreKernels> {
 
 /** The core's code for an epilogue activation, read from the module's exported constants. */
 export function activationCode(kernels: CoreKernels, activation: Activation): number {
-  const codes: Record<Activation, WebAssembly.Global> = {
+  const codes: Record<Activation, WasmGlobal> = {
     none: kernels.ACTIVATION_NONE, swish: kernels.ACTIVATION_SWISH, relu6: kernels.ACTIVATION_RELU6, relu: kernels.ACTIVATION_RELU,
   };
   return Number(codes[activation].value);

@@ -3,6 +3,7 @@
  * packed weights and the activation arena, must fit below that; we check before growing.
  */
 import { ResourceLimitError } from '../errors.js';
+import type { WasmMemory } from './wasm-types.js';
 
 export const WASM_PAGE_BYTES = 65536;
 export const WASM32_MAX_PAGES = 65536;
@@ -24,7 +25,7 @@ export function assertFitsWasm32(totalBytes: number, what: string): void {
 }
 
 /** Grows `memory` so that at least `totalBytes` are addressable; the caller has checked the limit. */
-export function ensureMemory(memory: WebAssembly.Memory, totalBytes: number, what: string): void {
+export function ensureMemory(memory: WasmMemory, totalBytes: number, what: string): void {
   assertFitsWasm32(totalBytes, what);
   const missing = totalBytes - memory.buffer.byteLength;
   if (missing <= 0) return;

@@ -6,6 +6,7 @@
  */
 import { ConfigError } from '../errors.js';
 import { platform } from './platform/detect.js';
+import type { WasmMemory, WasmModule } from './wasm-types.js';
 
 /**
  * A compiled `WebAssembly.Module`, typed structurally (any object) so that the published
@@ -20,13 +21,13 @@ export type CompiledWasmModule = object;
 export type WasmSource = URL | string | ArrayBuffer | Uint8Array | CompiledWasmModule;
 
 /** The instance's exports, untyped; `src/runtime/kernels.ts` gives them types. */
-export type CoreExports = WebAssembly.Exports & { memory: WebAssembly.Memory };
+export type CoreExports = Record<string, unknown> & { memory: WasmMemory };
 
 const defaultWasmUrl = (): URL => new URL('../../build/efficientnet.wasm', import.meta.url);
 /** The relaxed-SIMD build (simd.ts), beside the default one. */
 export const relaxedWasmUrl = (): URL => new URL('../../build/efficientnet-relaxed.wasm', import.meta.url);
 
-const moduleCache = new Map<string, Promise<WebAssembly.Module>>();
+const moduleCache = new Map<string, Promise<WasmModule>>();
 
 /**
  * A URL, or a plain path: a file path in Node; elsewhere a URL relative to the page (or worker)
@@ -65,7 +66,7 @@ async function readBytes(source: URL | string, what: string): Promise<Uint8Array
 }
 
 /** Compiles the core once per source; later instances reuse the compiled module. */
-export function compileCore(source: WasmSource = defaultWasmUrl()): Promise<WebAssembly.Module> {
+export function compileCore(source: WasmSource = defaultWasmUrl()): Promise<WasmModule> {
   return compileWasm(source, 'the WebAssembly core');
 }
 
@@ -73,7 +74,7 @@ export function compileCore(source: WasmSource = defaultWasmUrl()): Promise<WebA
  * Compiles any `.wasm` (the core, a codec) once per URL or path; `what` names it in errors.
  * Bytes compile afresh; a compiled module is returned as it is.
  */
-export async function compileWasm(source: WasmSource, what: string): Promise<WebAssembly.Module> {
+export async function compileWasm(source: WasmSource, what: string): Promise<WasmModule> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
     // Copying a view into a fresh Uint8Array gives WebAssembly.compile a plain ArrayBuffer-backed view.

@@ -13,7 +13,7 @@ import { launchChromium, type Browser } from '../support/browser.js';
 import {
   appSource, consumerProject, copyPhoto, INDEX_HTML, ISOLATION_HEADERS, nodeAnswer, packPackage, pageAnswer, serveStatic,
   type PackedPackage,
-} from './support.js';
+} from '../support/consumer.js';
 
 let packed: PackedPackage;
 let project: string;

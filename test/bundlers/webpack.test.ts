@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from '../support/browser.js';
-import { appSource, consumerProject, copyPhoto, INDEX_HTML, nodeAnswer, packPackage, pageAnswer, REPO, run, serveStatic, type PackedPackage } from './support.js';
+import { appSource, consumerProject, copyPhoto, INDEX_HTML, nodeAnswer, packPackage, pageAnswer, REPO, run, serveStatic, type PackedPackage } from '../support/consumer.js';
 
 let packed: PackedPackage;
 let project: string;

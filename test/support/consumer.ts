@@ -1,5 +1,5 @@
 /**
- * What every bundler test shares: the package packed once per test file and installed from the
+ * What the tests of the installed package share: the package packed once per test file and installed from the
  * tarball into a fresh consumer project (bundlers themselves come from this repository's
  * node_modules), a static server for the built page, the page driven in Chromium, and the answer
  * Node gives for the same photo and weights. Needs `npm run build` first.

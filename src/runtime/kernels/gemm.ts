@@ -2,6 +2,7 @@
  * Types of the core's GEMM exports (assembly/gemm.ts): pointwise (1x1) convolution and
  * fully-connected layers. Pointers are byte offsets into the core's memory.
  */
+import type { WasmGlobal } from '../wasm-types.js';
 
 type Pointer = number;
 
@@ -25,7 +26,7 @@ export interface GemmExports {
    */
   simd_peak_probe(iterations: number): number;
   /** Scalar multiply-adds in one simd_peak_probe iteration (24 deterministic, 48 relaxed). */
-  readonly PEAK_PROBE_MULTIPLY_ADDS: WebAssembly.Global;
+  readonly PEAK_PROBE_MULTIPLY_ADDS: WasmGlobal;
 }
 
 /** Scalar multiply-adds one simd_peak_probe iteration of this core performs. */

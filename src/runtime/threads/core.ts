@@ -8,6 +8,7 @@ import { compileCore, type WasmSource } from '../wasm.js';
 import type { ExecutorKernels } from '../wasm-executor.js';
 import { platform } from '../platform/detect.js';
 import { errorMessage } from './protocol.js';
+import type { WasmMemory, WasmModule } from '../wasm-types.js';
 
 /** The threaded core's address in the package, beside the single-threaded one. */
 const defaultThreadsWasmUrl = (): URL => new URL('../../../build/efficientnet-threads.wasm', import.meta.url);
@@ -26,8 +27,8 @@ export const MAX_THREADS = 16;
 export type Attempt<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly reason: string };
 
 export interface ThreadedCore {
-  readonly module: WebAssembly.Module;
-  readonly memory: WebAssembly.Memory;
+  readonly module: WasmModule;
+  readonly memory: WasmMemory;
   /** This thread's instance, on the shared memory. */
   readonly kernels: ExecutorKernels;
 }
@@ -52,8 +53,8 @@ export async function availableThreads(): Promise<number> {
 }
 
 /** Compiles the threaded core and checks it is one: it must import a memory (the shared one). */
-export async function compileThreadedCore(source: WasmSource = defaultThreadsWasmUrl()): Promise<Attempt<WebAssembly.Module>> {
-  let module: WebAssembly.Module;
+export async function compileThreadedCore(source: WasmSource = defaultThreadsWasmUrl()): Promise<Attempt<WasmModule>> {
+  let module: WasmModule;
   try {
     module = await compileCore(source);
   } catch (error) {
@@ -65,8 +66,8 @@ export async function compileThreadedCore(source: WasmSource = defaultThreadsWas
 }
 
 /** A shared memory and this thread's instance of the threaded core on it. */
-export async function instantiateThreadedCore(module: WebAssembly.Module): Promise<Attempt<ThreadedCore>> {
-  let memory: WebAssembly.Memory;
+export async function instantiateThreadedCore(module: WasmModule): Promise<Attempt<ThreadedCore>> {
+  let memory: WasmMemory;
   try {
     memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
   } catch (error) {

@@ -8,11 +8,12 @@
  * run ends. Between runs every worker sits in its event loop, so messages always get through.
  */
 import type { CallPlan } from '../wasm-executor.js';
+import type { WasmMemory, WasmModule } from '../wasm-types.js';
 
 /** Host -> worker. */
 export type HostMessage =
   /** Instantiate `module` on the shared `memory`; `control` is the work queue's block. */
-  | { readonly type: 'init'; readonly module: WebAssembly.Module; readonly memory: WebAssembly.Memory; readonly control: SharedArrayBuffer }
+  | { readonly type: 'init'; readonly module: WasmModule; readonly memory: WasmMemory; readonly control: SharedArrayBuffer }
   /** A prepared program's work units, bound once and kept under `id`. */
   | { readonly type: 'program'; readonly id: number; readonly plan: CallPlan }
   /** Helpers: take part in run `run` until it ends. */
