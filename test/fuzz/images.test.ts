@@ -13,7 +13,7 @@ import { decodeImage, type RgbImage } from '../../src/image/decode.js';
 import { concat, fuzz, INTERESTING_U32, summarize, type ByteRange, type Mutator } from '../support/mutate.js';
 import { randomImage, withExifOrientation } from '../image/support.js';
 
-const CASES_PER_FORMAT = 6000;
+const CASES_PER_FORMAT = 10_000;
 
 /**
  * Refuse images above 64k pixels: a damaged size field otherwise makes the codecs decode up to
