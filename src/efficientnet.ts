@@ -58,6 +58,12 @@ export interface CreateOptions {
    * Keras model's `normalization` layer).
    */
   preprocess?: RecipeOptions;
+  /**
+   * Evaluate at the preset's separate test size and crop where timm records one (as timm's
+   * `validate.py` does by default, e.g. `efficientnet_b0.ra4_e3600_r224_in1k`: 256 at crop 1.0
+   * instead of 224 at 0.9). Default false: `resolve_model_data_config`'s training size.
+   */
+  testSize?: boolean;
   /** `wasm` (default) runs the SIMD core; `reference` runs the plain TypeScript twins, for learning and checking. */
   backend?: Backend;
   /** Where to load the core from, if not from the package (a URL, path, bytes or compiled module). */
@@ -153,7 +159,7 @@ function resolveConfig(options: CreateOptions, numClasses: number, normalization
   const checkpoint = resolveCheckpoint(options, numClasses);
   const { preset, network } = checkpoint;
   if (options.preprocess) return { ...checkpoint, recipe: preprocessRecipe(options.preprocess) };
-  const recipe = preset ? preprocessRecipe(preset) : preprocessRecipe({ size: network.coefficients.resolution });
+  const recipe = preset ? preprocessRecipe(preset, { useTestSize: options.testSize === true }) : preprocessRecipe({ size: network.coefficients.resolution });
   return { ...checkpoint, recipe: normalization ? preprocessRecipe({ ...recipe, ...normalization }) : recipe };
 }
 

@@ -13,6 +13,7 @@
 import { ConfigError } from '../errors.js';
 import type { PaddingMode } from './padding.js';
 import { KERAS_PRESETS } from './presets-keras.js';
+import { TORCHVISION_PRESETS } from './presets-torchvision.js';
 import type { VariantName } from './variants.js';
 
 export type Interpolation = 'bicubic' | 'bilinear';
@@ -63,7 +64,7 @@ const INCEPTION = { mean: [0.5, 0.5, 0.5] as Rgb, std: [0.5, 0.5, 0.5] as Rgb };
 
 /** What a row must state; everything else is timm's `_cfg` default or follows from the family. */
 type PresetRow = Pick<CheckpointPreset, 'name' | 'variant' | 'inputSize' | 'cropPct'> &
-  Partial<Pick<CheckpointPreset, 'testInputSize' | 'testCropPct' | 'cropMode' | 'mean' | 'std'>>;
+  Partial<Pick<CheckpointPreset, 'testInputSize' | 'testCropPct' | 'cropMode' | 'mean' | 'std' | 'numClasses'>>;
 
 /** timm's organisation on the hub; each checkpoint lives in `timm/<architecture>.<tag>`. */
 const HUB_PREFIX = 'timm/';
@@ -102,8 +103,7 @@ const tf = (row: PresetRow): CheckpointPreset => preset(TENSORFLOW_PORT, row);
 const pt = (row: PresetRow): CheckpointPreset => preset(PYTORCH_TRAINED, row);
 
 /*
- * Left out: `efficientnet_b5.sw_in12k` (an ImageNet-12k head with 11821 classes, not 1000) and
- * every `.untrained` entry (`efficientnet_b6`..`b8`, `efficientnet_l2`), which have no weights.
+ * Left out: every `.untrained` entry (`efficientnet_b6`..`b8`, `efficientnet_l2`), which have no weights.
  */
 export const PRESETS: readonly CheckpointPreset[] = Object.freeze([
   pt({ name: 'efficientnet_b0.ra_in1k', variant: 'b0', inputSize: 224, cropPct: 0.875 }),
@@ -116,6 +116,8 @@ export const PRESETS: readonly CheckpointPreset[] = Object.freeze([
   pt({ name: 'efficientnet_b3.ra2_in1k', variant: 'b3', inputSize: 288, cropPct: 0.875, testInputSize: 320, testCropPct: 1.0 }),
   pt({ name: 'efficientnet_b4.ra2_in1k', variant: 'b4', inputSize: 320, cropPct: 0.875, testInputSize: 384, testCropPct: 1.0 }),
   pt({ name: 'efficientnet_b5.sw_in12k_ft_in1k', variant: 'b5', inputSize: 448, cropPct: 1.0, cropMode: 'squash' }),
+  // ImageNet-12k (11,821 classes, labelled by index here): a strong encoder for embed and features.
+  pt({ name: 'efficientnet_b5.sw_in12k', variant: 'b5', inputSize: 416, cropPct: 0.95, numClasses: 11821 }),
 
   // Noisy Student (JFT pseudo-labels).
   tf({ name: 'tf_efficientnet_b0.ns_jft_in1k', variant: 'b0', inputSize: 224, cropPct: 0.875 }),
@@ -180,16 +182,20 @@ for (const p of PRESETS) {
 const PRESET_BY_NAME: ReadonlyMap<string, CheckpointPreset> = new Map(PRESETS.map((p) => [p.name, p]));
 /** keras.applications' EfficientNetB0 … B7 (`keras/EfficientNetB0`), kept apart from timm's table; see presets-keras.ts. */
 const KERAS_PRESET_BY_NAME: ReadonlyMap<string, CheckpointPreset> = new Map(KERAS_PRESETS.map((p) => [p.name, p]));
+/** torchvision's EfficientNet weights (`torchvision/efficientnet_b0`); see presets-torchvision.ts. */
+const TORCHVISION_PRESET_BY_NAME: ReadonlyMap<string, CheckpointPreset> = new Map(TORCHVISION_PRESETS.map((p) => [p.name, p]));
 
 /**
  * Looks a checkpoint up by its full timm name (`tf_efficientnet_b0.ns_jft_in1k`), its hub id
  * (`timm/tf_efficientnet_b0.ns_jft_in1k`) or its bare architecture (`tf_efficientnet_b0`, which
- * means timm's default tag), or a Keras application (`keras/EfficientNetB0`). Throws ConfigError
+ * means timm's default tag), a Keras application (`keras/EfficientNetB0`) or torchvision's
+ * weights (`torchvision/efficientnet_b0`). Throws ConfigError
  * naming the closest known names otherwise.
  */
 export function findPreset(name: string): CheckpointPreset {
   const timmName = name.startsWith(HUB_PREFIX) ? name.slice(HUB_PREFIX.length) : name;
-  const found = PRESET_BY_NAME.get(timmName) ?? DEFAULT_BY_ARCHITECTURE.get(timmName) ?? KERAS_PRESET_BY_NAME.get(name);
+  const found = PRESET_BY_NAME.get(timmName) ?? DEFAULT_BY_ARCHITECTURE.get(timmName) ?? KERAS_PRESET_BY_NAME.get(name)
+    ?? TORCHVISION_PRESET_BY_NAME.get(name);
   if (found !== undefined) return found;
 
   const suggestions = closeMatches(timmName);
@@ -212,7 +218,7 @@ const MAX_SUGGESTIONS = 12;
  */
 function closeMatches(query: string): string[] {
   const limit = Math.max(2, Math.floor(query.length / 3));
-  const candidates = [...DEFAULT_BY_ARCHITECTURE.keys(), ...PRESET_NAMES, ...KERAS_PRESET_BY_NAME.keys()];
+  const candidates = [...DEFAULT_BY_ARCHITECTURE.keys(), ...PRESET_NAMES, ...KERAS_PRESET_BY_NAME.keys(), ...TORCHVISION_PRESET_BY_NAME.keys()];
   const distances = candidates.map((candidate) => (candidate.startsWith(query) ? 0 : editDistance(query, candidate)));
   const nearest = Math.min(...distances);
   if (nearest > limit) return [];

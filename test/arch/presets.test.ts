@@ -65,10 +65,11 @@ describe('checkpoint preset data', () => {
     }
   });
 
-  it('uses positive integer sizes, 1000 classes, a known interpolation and crop mode', () => {
+  it('uses positive integer sizes, 1000 classes (11,821 for ImageNet-12k), a known interpolation and crop mode', () => {
     for (const p of PRESETS) {
       expect(Number.isInteger(p.inputSize) && p.inputSize > 0, p.name).toBe(true);
-      expect(p.numClasses, p.name).toBe(1000);
+      // ImageNet-1k heads, except the one ImageNet-12k checkpoint (11,821 classes).
+      expect(p.numClasses, p.name).toBe(p.name === 'efficientnet_b5.sw_in12k' ? 11821 : 1000);
       expect(['bicubic', 'bilinear'], p.name).toContain(p.interpolation);
       expect(['center', 'squash', undefined], p.name).toContain(p.cropMode);
     }
@@ -169,8 +170,8 @@ describe('findPreset', () => {
     expect(() => findPreset('resnet50')).toThrow(/known architectures: .*tf_efficientnet_l2/);
   });
 
-  it('rejects architectures timm has no 1000-class weights for', () => {
+  it('rejects architectures timm has no weights for', () => {
     expect(() => findPreset('efficientnet_b6')).toThrow(ConfigError);
-    expect(() => findPreset('efficientnet_b5.sw_in12k')).toThrow(ConfigError);
+    expect(() => findPreset('efficientnet_b6.untrained')).toThrow(ConfigError);
   });
 });

@@ -16,7 +16,7 @@ import { ProgressBar } from '../progress.js';
 import { classifyJsonlCommand } from '../../dataset/classify-jsonl.js';
 
 export const classifyUsage =
-  'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--topk K] [--batch N] ' +
+  'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--test-size] [--topk K] [--batch N] ' +
   '[--max-pixels N] [--threads T|auto] [--simd relaxed] [--json]';
 
 /** The photos shipped in the package (`data/images/`), for `--example`; the same path from src/ and dist/. */
@@ -62,6 +62,7 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
     model: { type: 'string' },
     weights: { type: 'string' },
     'random-weights': { type: 'boolean', default: false },
+    'test-size': { type: 'boolean', default: false },
     topk: { type: 'string' },
     batch: { type: 'string' },
     'max-pixels': { type: 'string' },
@@ -85,8 +86,8 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
   const synthetic = values.weights === undefined;
   // A weights file is read by range (any format), so it is never held whole besides the core's copy.
   const net = synthetic
-    ? await EfficientNet.create({ model: preset.name, weights: createSyntheticWeights({ variant: preset.variant, seed: 0 }), ...engine })
-    : await withFileSource(values.weights!, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, ...engine }));
+    ? await EfficientNet.create({ model: preset.name, weights: createSyntheticWeights({ variant: preset.variant, seed: 0 }), testSize: values['test-size'], ...engine })
+    : await withFileSource(values.weights!, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, testSize: values['test-size'], ...engine }));
   for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   const walked = positionals.some((p) => statSync(p).isDirectory());
   const progress = walked ? new ProgressBar(files.length, 'classifying') : null;
