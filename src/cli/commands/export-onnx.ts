@@ -3,7 +3,7 @@
  * symbolic batch and image size), for ONNX Runtime or any other ONNX consumer.
  */
 import { resolveCheckpoint } from '../../arch/checkpoint.js';
-import { DEFAULT_OPSET, exportOnnx } from '../../onnx/export.js';
+import { ConfigError } from '../../errors.js';
 import { classifierWidth } from '../../weights/classifier.js';
 import { loadWeights } from '../../weights/load.js';
 import { writeOutputFile } from '../files.js';
@@ -15,11 +15,30 @@ export const exportOnnxUsage =
   'efficientnet export-onnx (--variant V | --model M) --weights FILE [--padding same|symmetric] [--bn-eps E] ' +
   '[--opset N] --out model.onnx';
 
+/**
+ * The exporter, loaded only when this command runs: it encodes with the ONNX schema of the
+ * optional dependency onnx-proto (22 MB with protobufjs), which `npm install --omit=optional`
+ * leaves out. Every other command works without it.
+ */
+async function loadExporter(): Promise<typeof import('../../onnx/export.js')> {
+  try {
+    await import('onnx-proto');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw new ConfigError('export-onnx needs the optional package onnx-proto, which is not installed; run `npm install onnx-proto`');
+    }
+    throw error;
+  }
+  return import('../../onnx/export.js');
+}
+
 export async function exportOnnxCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, { ...MODEL_OPTIONS, opset: { type: 'string' }, out: { type: 'string' } });
   const choice = modelChoice(values);
   const weightsPath = requireOption(values.weights, '--weights');
   const outPath = requireOption(values.out, '--out');
+  const { DEFAULT_OPSET, exportOnnx } = await loadExporter();
   const opset = integerOption(values.opset, '--opset', DEFAULT_OPSET);
 
   const { model, network, padding, bnEps } = await withFileSource(weightsPath, 'weights', async (file) => {
