@@ -16,6 +16,7 @@ import { exportOnnxCommand, exportOnnxUsage } from './commands/export-onnx.js';
 import { preprocessCommand, preprocessUsage } from './commands/preprocess.js';
 import { demoCommand, demoUsage } from './commands/demo.js';
 import { diagramCommand, diagramUsage } from './commands/diagram.js';
+import { serveCommand, serveUsage } from './commands/serve.js';
 import { embedCommand, embedUsage } from './commands/embed.js';
 import { mergeCommand, mergeUsage } from './commands/merge.js';
 import { inspectCommand, inspectUsage } from './commands/inspect.js';
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   embed: { run: embedCommand, usage: embedUsage, summary: 'embed a folder tree or list of photos into one .npy matrix: streamed, resumable, shardable' },
   merge: { run: mergeCommand, usage: mergeUsage, summary: 'join the output directories of embed --shard I/N into one single-run result' },
   diagram: { run: diagramCommand, usage: diagramUsage, summary: 'draw the compound scaling of the family, or one network, as SVG' },
+  serve: { run: serveCommand, usage: serveUsage, summary: 'classify and embed images over HTTP, with dynamic batching and a graceful drain' },
 };
 
 /** The installed package's version: its package.json sits two levels above this file in src/ and dist/ alike. */

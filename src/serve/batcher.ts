@@ -1,0 +1,146 @@
+/**
+ * Dynamic batching: images that arrive within a short window, or while the model is busy, run
+ * together as one batch of up to `maxBatch`. Each image is already preprocessed when it enters,
+ * so a broken upload fails alone, before it can share a batch. The queue is bounded; a request
+ * that would overflow it is refused at once rather than left waiting.
+ */
+import { EfficientNetError } from '../errors.js';
+import type { BatchOutputs } from './model-host.js';
+
+/** The queue is full: the server answers 503 with Retry-After. */
+export class QueueFullError extends EfficientNetError {
+  override readonly code: string = 'QUEUE_FULL';
+}
+
+/** The client went away before its images ran; nothing is computed for them. */
+export class RequestAbortedError extends EfficientNetError {
+  override readonly code: string = 'ABORTED';
+}
+
+/** One image's share of a batch's outputs. */
+export interface ImageOutputs {
+  readonly probabilities: Float32Array; // [numClasses]
+  readonly features: Float32Array; // [featureChannels]
+}
+
+export interface BatcherOptions {
+  /** Most images in one batch. */
+  readonly maxBatch: number;
+  /** How long the first waiting image may wait for others before its batch starts. */
+  readonly windowMs: number;
+  /** Most images waiting (not yet running); more are refused with QueueFullError. */
+  readonly capacity: number;
+  /** Values of one preprocessed image: 3 * size * size. */
+  readonly imageLength: number;
+  readonly numClasses: number;
+  readonly featureChannels: number;
+  /** Runs `count` images, NCHW `[count, 3, size, size]`, as one batch. */
+  readonly run: (input: Float32Array, count: number) => Promise<BatchOutputs>;
+  /** Told about every finished batch (for metrics). */
+  readonly onBatch?: (size: number, seconds: number) => void;
+}
+
+interface Waiting {
+  readonly input: Float32Array; // [3, size, size]
+  readonly enqueuedAt: number;
+  readonly resolve: (outputs: ImageOutputs) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export class Batcher {
+  private waiting: Waiting[] = [];
+  private running = false;
+  private timer: NodeJS.Timeout | null = null;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: BatcherOptions) {}
+
+  /** Images waiting for a batch. */
+  get depth(): number {
+    return this.waiting.length;
+  }
+
+  /** Images that a new request may still add. */
+  get room(): number {
+    return this.options.capacity - this.waiting.length;
+  }
+
+  /**
+   * Queues one request's images (each `[3, size, size]`) and resolves with their outputs in
+   * order. Refuses all of them if they do not fit; drops those still waiting if `signal` aborts.
+   */
+  submit(inputs: readonly Float32Array[], signal: AbortSignal): Promise<ImageOutputs[]> {
+    if (inputs.length > this.room) {
+      return Promise.reject(new QueueFullError(`the queue holds ${this.options.capacity} images and has room for ${Math.max(0, this.room)}; retry shortly`));
+    }
+    const now = performance.now();
+    const entries: Waiting[] = [];
+    const results = inputs.map((input) => new Promise<ImageOutputs>((resolve, reject) => {
+      entries.push({ input, enqueuedAt: now, resolve, reject });
+    }));
+    this.waiting.push(...entries);
+    const onAbort = (): void => {
+      const dropped = new Set(entries);
+      this.waiting = this.waiting.filter((entry) => !dropped.has(entry));
+      for (const entry of entries) entry.reject(new RequestAbortedError('the client disconnected'));
+      this.notifyIfIdle();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    this.schedule();
+    return Promise.all(results).finally(() => signal.removeEventListener('abort', onAbort));
+  }
+
+  /** Resolves once nothing waits and no batch runs. */
+  idle(): Promise<void> {
+    if (!this.running && this.waiting.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private schedule(): void {
+    if (this.running || this.waiting.length === 0) return;
+    const age = performance.now() - this.waiting[0].enqueuedAt;
+    if (this.waiting.length >= this.options.maxBatch || age >= this.options.windowMs) {
+      void this.flush();
+      return;
+    }
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      void this.flush();
+    }, this.options.windowMs - age);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    if (this.running || this.waiting.length === 0) return;
+    const batch = this.waiting.splice(0, this.options.maxBatch);
+    this.running = true;
+    const { imageLength, numClasses, featureChannels } = this.options;
+    const input = new Float32Array(batch.length * imageLength); // [n, 3, size, size]
+    batch.forEach((entry, i) => input.set(entry.input, i * imageLength));
+    const start = performance.now();
+    try {
+      const outputs = await this.options.run(input, batch.length);
+      this.options.onBatch?.(batch.length, (performance.now() - start) / 1000);
+      batch.forEach((entry, i) => entry.resolve({
+        probabilities: outputs.probabilities.subarray(i * numClasses, (i + 1) * numClasses),
+        features: outputs.features.subarray(i * featureChannels, (i + 1) * featureChannels),
+      }));
+    } catch (error) {
+      for (const entry of batch) entry.reject(error as Error);
+    } finally {
+      this.running = false;
+      this.schedule();
+      this.notifyIfIdle();
+    }
+  }
+
+  private notifyIfIdle(): void {
+    if (this.running || this.waiting.length > 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
