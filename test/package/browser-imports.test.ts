@@ -30,7 +30,44 @@ function staticGraph(entry: string): { modules: string[]; bare: string[] } {
   return { modules: [...seen].map((f) => relative(DIST, f)), bare };
 }
 
+/** `import(...)` and static imports alike, as a bundler follows them. */
+const ANY_IMPORT = /(?:(?:^|\n)[ \t]*(?:import|export)\s+(?:[^'";]*?\sfrom\s*)?|\bimport\s*\(\s*)['"]([^'"]+)['"]/g;
+
+/** Every module a browser bundler reaches from `entry`, with the package.json `browser` map applied; the bare specifiers it meets. */
+function browserGraph(entry: string, browserMap: Record<string, string>): { modules: string[]; bare: string[] } {
+  const root = resolve(DIST, '..');
+  const mapped = new Map(Object.entries(browserMap).map(([from, to]) => [resolve(root, from), resolve(root, to)]));
+  const seen = new Set<string>();
+  const bare = new Set<string>();
+  const pending = [entry];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    const actual = mapped.get(file) ?? file;
+    if (seen.has(actual)) continue;
+    seen.add(actual);
+    for (const [, specifier] of readFileSync(actual, 'utf8').matchAll(ANY_IMPORT)) {
+      if (specifier.startsWith('.')) pending.push(resolve(dirname(actual), specifier));
+      else bare.add(specifier);
+    }
+  }
+  return { modules: [...seen].map((f) => relative(DIST, f)), bare: [...bare] };
+}
+
 describe('the browser entry point', () => {
+  it('reaches no Node built-in, not even by dynamic import, once bundlers apply the package\'s browser map', () => {
+    const manifest = JSON.parse(readFileSync(resolve(DIST, '..', 'package.json'), 'utf8')) as {
+      browser: Record<string, string>; optionalDependencies: Record<string, string>;
+    };
+    const { modules, bare } = browserGraph(resolve(DIST, 'index.js'), manifest.browser);
+    expect(modules).toContain('runtime/platform/browser.js');
+    expect(modules).not.toContain('runtime/platform/detect.js');
+    expect(bare.filter((s) => s.startsWith('node:'))).toEqual([]);
+    // The only packages it imports are the decoders' glue and optional packages, both on demand.
+    expect(bare.filter((s) => !s.startsWith('@jsquash/') && !(s in manifest.optionalDependencies))).toEqual([]);
+    // Without the map, the Node file and its dynamic Node imports are there: the check can fail.
+    expect(browserGraph(resolve(DIST, 'index.js'), {}).bare.filter((s) => s.startsWith('node:')).length).toBeGreaterThan(0);
+  });
+
   const entry = resolve(DIST, 'index.js');
 
   it('statically imports only the package\'s own modules', () => {

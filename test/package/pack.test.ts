@@ -54,12 +54,44 @@ describe('the packed package', () => {
     expect(packedFiles.filter((f) => /^(src|test|assembly|bench|scripts)\//.test(f) || f.endsWith('.wat'))).toEqual([]);
   });
 
+  it('ships no source map and no reference to one, since the sources are not shipped', () => {
+    expect(packedFiles.filter((f) => f.endsWith('.map'))).toEqual([]);
+    const referencing = packedFiles.filter((f) => /\.(js|d\.ts)$/.test(f) && readFileSync(join(installed, f), 'utf8').includes('sourceMappingURL'));
+    expect(referencing).toEqual([]);
+  });
+
+  it('ships every file the README links or shows with a relative path, and the codecs\' .wasm', () => {
+    const readme = readFileSync(join(installed, 'README.md'), 'utf8');
+    const relative = [...readme.matchAll(/\]\(((?!https?:|#)[^)#\s]+)\)/g)].map((m) => m[1]);
+    expect(relative).toEqual(expect.arrayContaining(['docs/walkthrough.md', 'docs/scaling.svg']));
+    for (const path of relative) expect(packedFiles, path).toContain(path);
+    for (const codec of ['build/codecs/mozjpeg_dec.wasm', 'build/codecs/squoosh_png_bg.wasm']) expect(packedFiles).toContain(codec);
+  });
+
+  it('names its repository, homepage and keywords', () => {
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    expect(manifest.repository.url).toMatch(/^git\+https:\/\/github\.com\/[\w-]+\/efficientnet-wasm\.git$/);
+    expect(manifest.homepage).toMatch(/^https:\/\/github\.com\/[\w-]+\/efficientnet-wasm#readme$/);
+    expect(manifest.keywords).toEqual(expect.arrayContaining(['efficientnet', 'webassembly']));
+  });
+
+  it('maps its one Node-specific file to the browser one for bundlers, both shipped with the same exports', async () => {
+    const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
+    const entries = Object.entries(manifest.browser as Record<string, string>);
+    expect(entries).toEqual([['./dist/runtime/platform/detect.js', './dist/runtime/platform/browser.js']]);
+    const [[nodeFile, browserFile]] = entries;
+    const nodeExports = Object.keys(await import(join(installed, nodeFile)));
+    expect(Object.keys(await import(join(installed, browserFile)))).toEqual(nodeExports);
+    expect(readFileSync(join(installed, browserFile), 'utf8')).not.toMatch(/node:/);
+  });
+
   it('declares types, node and browser conditions, each pointing at a shipped file', () => {
     const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
     const root = manifest.exports['.'];
     expect(Object.keys(root)).toEqual(['types', 'node', 'browser', 'default']);
     for (const target of Object.values(root) as string[]) expect(existsSync(join(installed, target))).toBe(true);
-    for (const core of ['./efficientnet.wasm', './efficientnet-threads.wasm', './efficientnet-relaxed.wasm', './efficientnet-relaxed-threads.wasm']) {
+    for (const core of ['./efficientnet.wasm', './efficientnet-threads.wasm', './efficientnet-relaxed.wasm', './efficientnet-relaxed-threads.wasm',
+      './codecs/mozjpeg_dec.wasm', './codecs/squoosh_png_bg.wasm', './worker.js']) {
       expect(existsSync(join(installed, manifest.exports[core])), core).toBe(true);
     }
     expect(existsSync(join(installed, manifest.bin.efficientnet))).toBe(true);
