@@ -304,6 +304,9 @@ export class EfficientNet {
   async classify(images: ImageInput | readonly ImageInput[], options: ClassifyOptions = {}): Promise<Prediction[] | Prediction[][]> {
     const topk = options.topk ?? 5;
     if (!Number.isInteger(topk) || topk < 1) throw new ConfigError(`topk must be a positive integer, got ${topk}`);
+    if (this.numClasses === 0) {
+      throw new ConfigError('these weights have no classifier (a feature extractor), so there are no classes: use embed or features');
+    }
     const list = Array.isArray(images) ? (images as readonly ImageInput[]) : [images as ImageInput];
     const { input, shape } = await this.preprocessImages(list, options);
     const { probabilities } = await this.run(input, shape, { probabilities: true });

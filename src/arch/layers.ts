@@ -147,8 +147,11 @@ export function networkLayers(network: NetworkSpec, resolution: number): LayerSp
   push(batchNormLayer('bn2', shape));
   push(layer('global_pool', 'pool', shape[1], 1, shape, [shape[0], 1, 1], [], 0));
   const c = network.headChannels;
-  push(layer('classifier', 'linear', 1, 1, [c, 1, 1], [network.numClasses, 1, 1],
-    [weight('classifier', [network.numClasses, c]), bias('classifier', network.numClasses)], c * network.numClasses));
+  // A feature extractor (a checkpoint saved without its head, timm's num_classes=0) has no classifier.
+  if (network.numClasses > 0) {
+    push(layer('classifier', 'linear', 1, 1, [c, 1, 1], [network.numClasses, 1, 1],
+      [weight('classifier', [network.numClasses, c]), bias('classifier', network.numClasses)], c * network.numClasses));
+  }
   return layers;
 }
 

@@ -350,15 +350,18 @@ export function buildProgram(
   const features = define('features', [n, network.headChannels], 'nc');
   steps.push({ kind: 'global-average-pool', module: 'global_pool', reads: [head], writes: [features], n, spatial: h * w, channels: network.headChannels });
   checkpoint('global_pool', features, downsampling);
+  // Without a classifier (numClasses 0) the logits are empty, `[n, 0]`, and nothing writes them.
   const logits = define('logits', [n, network.numClasses], 'nc');
-  steps.push({
-    kind: 'pointwise', module: 'classifier', reads: [features], writes: [logits], conv: 'classifier', bn: null,
-    rows: n, inChannels: network.headChannels, outChannels: network.numClasses, activation: 'none', residual: null,
-  });
-  checkpoint('classifier', logits, downsampling);
+  if (network.numClasses > 0) {
+    steps.push({
+      kind: 'pointwise', module: 'classifier', reads: [features], writes: [logits], conv: 'classifier', bn: null,
+      rows: n, inChannels: network.headChannels, outChannels: network.numClasses, activation: 'none', residual: null,
+    });
+    checkpoint('classifier', logits, downsampling);
+  }
 
   let probabilities: string | null = null;
-  if (options.probabilities) {
+  if (options.probabilities && network.numClasses > 0) {
     probabilities = define('probabilities', [n, network.numClasses], 'nc');
     steps.push({ kind: 'softmax', module: 'softmax', reads: [logits], writes: [probabilities], rows: n, cols: network.numClasses });
   }

@@ -127,7 +127,8 @@ export class ReferenceExecutor implements Engine {
       }
     });
     return {
-      logits: buffers.get(program.logits)!,
+      // A network without a classifier has empty logits that no step writes.
+      logits: buffers.get(program.logits) ?? new Float32Array(0),
       features: buffers.get(program.features)!,
       probabilities: program.probabilities === null ? null : buffers.get(program.probabilities)!,
       featureMaps: program.featureMaps.map((m) => buffers.get(m.buffer)!),

@@ -138,3 +138,51 @@ describe('hostile pickles are refused before anything runs or is allocated', () 
     expect(error.message).not.toContain('\n');
   });
 });
+
+describe('files with another head', () => {
+  const input = npy('input.npy');
+  /** A small decoded RGB image (PixelData), so classify and embed run their whole path. */
+  const image = { width: 40, height: 30, data: Uint8Array.from({ length: 40 * 30 * 3 }, (_, i) => (i * 37) % 256) };
+
+  it('a 10-class file classifies into its own 10 classes, labelled by index', async () => {
+    const net = await EfficientNet.create({ variant: TINY, weights: fixture('timm-bf16.pth'), padding: 'symmetric', bnEps: 1e-5 });
+    try {
+      const predictions = await net.classify(image, { topk: 20 });
+      expect(predictions).toHaveLength(10);
+      expect(predictions[0].label).toBe(`class ${predictions[0].index}`);
+      expect(predictions.reduce((sum, p) => sum + p.probability, 0)).toBeCloseTo(1, 5);
+    } finally {
+      net.dispose();
+    }
+  });
+
+  it('a file without a classifier gives the same features and embeddings, empty logits, and no classify', async () => {
+    const full = await EfficientNet.create({ variant: TINY, weights: fixture('timm-bf16.pth'), padding: 'symmetric', bnEps: 1e-5 });
+    const headless = await EfficientNet.create({ variant: TINY, weights: fixture('timm-headless.pth'), padding: 'symmetric', bnEps: 1e-5 });
+    try {
+      expect(headless.numClasses).toBe(0);
+      const [a, b] = [await full.forward(input.data, input.shape), await headless.forward(input.data, input.shape)];
+      expect(b.logits).toHaveLength(0);
+      // Same stored values (BF16) and the same program up to the pooled features: identical bits.
+      expect(b.features).toEqual(a.features);
+      expect(await headless.embed(image)).toEqual(await full.embed(image));
+      const maps = await headless.features(image);
+      expect(maps.map((m) => m.stride)).toEqual([2, 4, 8, 16, 32]);
+      await expect(headless.classify(image)).rejects.toThrow(/no classifier .* use embed or features/);
+    } finally {
+      full.dispose();
+      headless.dispose();
+    }
+  });
+
+  it('the reference backend runs a file without a classifier too', async () => {
+    const net = await EfficientNet.create({ variant: TINY, weights: fixture('timm-headless.pth'), padding: 'symmetric', bnEps: 1e-5, backend: 'reference' });
+    try {
+      const { logits, features } = await net.forward(input.data, input.shape);
+      expect(logits).toHaveLength(0);
+      expect(features).toHaveLength(2 * 320);
+    } finally {
+      net.dispose();
+    }
+  });
+});
