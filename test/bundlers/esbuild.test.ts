@@ -7,14 +7,14 @@
  * and `codecWasm` options. The page then classifies in Chromium with Node's top-1 index and
  * probability, on one thread and on the worker pool. Needs `npm run build` first.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from '../support/browser.js';
 import { appSource, consumerProject, copyPhoto, INDEX_HTML, nodeAnswer, packPackage, pageAnswer, REPO, run, serveStatic, type PackedPackage } from '../support/consumer.js';
 
 /** The README's esbuild commands, as a user types them in the project's directory. */
-const README_STEPS = /```sh\n(npx esbuild [^\n]+)\n(cp [^\n]+)\n```/;
+const README_STEPS = /```sh\n[ \t]*(npx esbuild [^\n]+)\n[ \t]*(cp [^\n]+)\n[ \t]*```/;
 
 /** The location options of the README's esbuild example (the `asset(...)` lines). */
 const LOCATION_OPTIONS = `wasm: asset('efficientnet.wasm'), threadsWasm: asset('efficientnet-threads.wasm'),
@@ -49,7 +49,6 @@ describe('an esbuild app using the installed package', () => {
     const env = { ...process.env, PATH: `${join(REPO, 'node_modules', '.bin')}:${process.env.PATH}` };
     run('sh', ['-c', `${bundle.replace(/^npx /, '')} --log-level=warning && ${copy}`], project, env);
     const out = join(project, 'public');
-    const { writeFileSync } = await import('node:fs');
     writeFileSync(join(out, 'index.html'), INDEX_HTML('app.js'));
     copyPhoto(project, out);
     const bundled = readFileSync(join(out, 'app.js'), 'utf8');
