@@ -18,6 +18,18 @@ export function compareBytes(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
+/**
+ * Links to files are followed (photo collections are often trees of links into storage); links to
+ * directories are not, so a link cycle cannot make the walk endless.
+ */
+function isLinkToFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // a dangling link is no image
+  }
+}
+
 function walkDirectory(dir: string, into: string[]): void {
   let entries;
   try {
@@ -28,7 +40,7 @@ function walkDirectory(dir: string, into: string[]): void {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) walkDirectory(path, into);
-    else if (entry.isFile() && isImageName(entry.name)) into.push(path);
+    else if ((entry.isFile() || (entry.isSymbolicLink() && isLinkToFile(path))) && isImageName(entry.name)) into.push(path);
   }
 }
 

@@ -5,7 +5,7 @@
  * uninterrupted run, and three shards merged into the single run's bytes.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EfficientNet } from '../../src/efficientnet.js';
@@ -41,6 +41,8 @@ describe('a folder with good and bad files', () => {
     copyFileSync(PHOTOS[1], join(tree, 'b', 'Hopper.JPG')); // upper-case extension: still an image
     copyFileSync(PHOTOS[1], join(tree, 'a-c', 'hopper.Jpeg'));
     copyFileSync(PHOTOS[2], join(tree, 'panda.jpg')); // above --max-pixels below
+    symlinkSync(PHOTOS[0], join(tree, 'b', 'linked.png')); // links to files are followed
+    symlinkSync(join(tree, 'b'), join(tree, 'loop')); // links to directories are not
     writeFileSync(join(tree, 'notes.txt'), 'not an image'); // not an image extension: not walked
     writeFileSync(join(tree, 'b', 'garbage.jpg'), 'this is not a JPEG');
     writeFileSync(join(tree, 'a-c', 'short.png'), readFileSync(PHOTOS[0]).subarray(0, 5000));
@@ -58,6 +60,7 @@ describe('a folder with good and bad files', () => {
       { row: 0, path: join(tree, 'a-c', 'hopper.Jpeg') },
       { row: 1, path: join(tree, 'b', 'Hopper.JPG') },
       { row: 2, path: join(tree, 'b', 'cat.png') },
+      { row: 3, path: join(tree, 'b', 'linked.png') },
     ]);
     const errors = jsonl(join(out, 'errors.jsonl'));
     expect(errors.map((e) => [e.path, e.code])).toEqual([
@@ -71,13 +74,13 @@ describe('a folder with good and bad files', () => {
     expect(errors[2].error).toMatch(/not a JPEG or PNG/);
     expect(errors[3].error).toMatch(/above the limit of 400000/);
     const manifest = readManifest(out)!;
-    expect(manifest).toMatchObject({ state: 'complete', rows: 3, errors: 4, processed: 7 });
+    expect(manifest).toMatchObject({ state: 'complete', rows: 4, errors: 4, processed: 8 });
   });
 
   it('writes rows bit-identical to embedding each photo alone', async () => {
     const matrix = parseNpy(readFileSync(join(out, 'embeddings.npy')));
-    expect(matrix.shape).toEqual([3, 1280]);
-    const expected = [PHOTOS[1], PHOTOS[1], PHOTOS[0]];
+    expect(matrix.shape).toEqual([4, 1280]);
+    const expected = [PHOTOS[1], PHOTOS[1], PHOTOS[0], PHOTOS[0]];
     for (const [row, photo] of expected.entries()) {
       const alone = await net.embed(new Uint8Array(readFileSync(photo)));
       expect(sameBits(matrix.data.subarray(row * 1280, (row + 1) * 1280), alone), `row ${row}`).toBe(true);
@@ -88,7 +91,7 @@ describe('a folder with good and bad files', () => {
     const before = statSync(join(out, 'embeddings.npy')).mtimeMs;
     const again = runCli(['embed', tree, '--list', join(root, 'list.txt'), '--model', MODEL, '--random-weights', '--out', out, '--max-pixels', '400000', '--quiet']);
     expect(again.status).toBe(3);
-    expect(again.stdout).toMatch(/already complete: 3 rows, 4 skipped; nothing to do/);
+    expect(again.stdout).toMatch(/already complete: 4 rows, 4 skipped; nothing to do/);
     expect(statSync(join(out, 'embeddings.npy')).mtimeMs).toBe(before);
   });
 
@@ -101,7 +104,7 @@ describe('a folder with good and bad files', () => {
     const fewer = runCli(['embed', join(tree, 'b'), '--model', MODEL, '--random-weights', '--out', out, '--quiet']);
     expect(fewer.status).toBe(2);
     expect(fewer.stderr).toMatch(/different run \(input list/);
-    expect(readManifest(out)).toMatchObject({ state: 'complete', rows: 3 });
+    expect(readManifest(out)).toMatchObject({ state: 'complete', rows: 4 });
   });
 
   it('turns an unreadable file into an error row (permission denied, run as an unprivileged user)', () => {
