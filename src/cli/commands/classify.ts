@@ -17,7 +17,7 @@ import { classifyJsonlCommand } from '../../dataset/classify-jsonl.js';
 
 export const classifyUsage =
   'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--test-size] [--topk K] [--batch N] ' +
-  '[--max-pixels N] [--threads T|auto] [--simd relaxed] [--json]';
+  '[--max-pixels N] [--threads T|auto] [--simd relaxed] [--json | --jsonl FILE|- [--list FILE] [--shard I/N] [--decode-threads D] [--quiet]]';
 
 /** The photos shipped in the package (`data/images/`), for `--example`; the same path from src/ and dist/. */
 const EXAMPLE_IMAGES = fileURLToPath(new URL('../../../data/images/', import.meta.url));
