@@ -4,7 +4,7 @@
 import * as efficientnet from '../dist/index.js';
 import { createInsideView } from './inside.js';
 
-const { EfficientNet, PRESETS, VARIANT_NAMES, createSyntheticWeights, parseSafetensors } = efficientnet;
+const { EfficientNet, PRESETS, VARIANT_NAMES, createSyntheticWeights } = efficientnet;
 
 // For experimenting in the browser console.
 window.efficientnet = efficientnet;
@@ -13,8 +13,6 @@ window.efficientnet = efficientnet;
 const EXAMPLE_PHOTOS = ['chelsea.png', 'grace_hopper.jpg', 'panda.jpg'];
 const DEFAULT_ARCHITECTURE = 'preset:tf_efficientnet_b0.ns_jft_in1k';
 const SYNTHETIC_SEED = 0;
-/** The metadata entry createSyntheticWeights writes, so a synthetic file loaded from disk is labelled too. */
-const SYNTHETIC_METADATA_KEY = 'efficientnet_wasm_synthetic';
 
 const byId = (id) => document.getElementById(id);
 const architecture = byId('architecture');
@@ -99,11 +97,12 @@ async function loadModel() {
     weights = createSyntheticWeights({ variant, seed: SYNTHETIC_SEED, numClasses });
     synthetic = true;
   } else {
-    if (!weightsFile) throw new Error('choose a .safetensors file, or use synthetic weights');
+    if (!weightsFile) throw new Error('choose a weights file (.safetensors, .pth, .h5), or use synthetic weights');
     weights = weightsFile.bytes;
-    synthetic = parseSafetensors(weights).metadata[SYNTHETIC_METADATA_KEY] === 'true';
   }
+  // Any supported format (chosen by its magic bytes) and name scheme; the model says whether it is synthetic.
   const net = await EfficientNet.create({ ...options, ...engineOptions(), weights });
+  synthetic = net.synthetic;
   const source = synthetic ? 'synthetic weights' : weightsFile.name;
   const size = net.recipe.size;
   byId('model-status').textContent =
@@ -216,11 +215,14 @@ async function useWeightsFile(file) {
   await classifyPhoto();
 }
 
+/** Names of weights files the loader reads (it decides the format from the bytes, not the name). */
+const WEIGHTS_EXTENSIONS = /\.(safetensors|pth|pt|bin|h5)$/i;
+
 /** A file dropped anywhere: a checkpoint by its extension, anything else as a photo. */
 async function onDrop(event) {
   event.preventDefault();
   for (const file of event.dataTransfer.files) {
-    if (file.name.toLowerCase().endsWith('.safetensors')) await useWeightsFile(file);
+    if (WEIGHTS_EXTENSIONS.test(file.name)) await useWeightsFile(file);
     else await showPhotoFile(file);
   }
 }

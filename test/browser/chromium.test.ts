@@ -117,6 +117,16 @@ describe('the demo page in Chromium', () => {
     expect(await page.innerText('#error')).toMatch(/^WeightsFormatError: /);
     await page.close();
   });
+
+  it('reads a PyTorch checkpoint picked in the page (a torchvision file of another width: named in the mismatch)', async () => {
+    const { page } = await openDemo();
+    await page.click('button[data-photo="chelsea.png"]');
+    await waitForResults(page);
+    await page.setInputFiles('#weights-file', fileURLToPath(new URL('../fixtures/torch/torchvision-zip.pth', import.meta.url)));
+    await page.waitForSelector('body[data-state="error"]');
+    expect(await page.innerText('#error')).toMatch(/^WeightsMismatchError: .*the file's shapes are those of no variant .*\(stem 8, head 320/);
+    await page.close();
+  });
 });
 
 interface ForwardCase {
