@@ -47,9 +47,11 @@ export async function* orderedBatches<T, V>(
   try {
     await fill();
     while (inFlight.length > 0) {
-      const head = inFlight.shift()!;
-      await fill();
+      // The head stays counted until it settles, so at most `lookahead` items are ever in flight.
+      const head = inFlight[0];
       const outcome = await head.outcome;
+      inFlight.shift();
+      await fill();
       entries.push({ item: head.item, outcome });
       if (outcome.ok) succeeded++;
       if (succeeded === batchSize) {
