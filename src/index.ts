@@ -30,6 +30,13 @@ export { DEFAULT_BN_EPS, PADDING_MODES, type PaddingMode } from './arch/padding.
 export { parseSafetensors, readTensorAsFloat32, type SafetensorsFile, type TensorEntry } from './weights/safetensors.js';
 export { writeSafetensors, writeSafetensorsFrom } from './weights/safetensors-writer.js';
 export { createSyntheticWeights, type SyntheticWeightsOptions } from './weights/synthetic.js';
+export { openWeights, detectFormat, ACCEPTED_FORMATS } from './weights/open.js';
+export { loadWeights } from './weights/load.js';
+export { toTimmNaming, type NamingScheme, type NamedWeights } from './weights/naming/index.js';
+export { inferShape, type InferredShape } from './weights/infer-variant.js';
+export { memoryByteSource } from './weights/byte-source.js';
+export { readFloat32 } from './weights/read.js';
+export type { WeightSource, SourceTensor, ByteSource, WeightFormat, WeightDtype, SourceNormalization } from './weights/source.js';
 
 // Images.
 export { decodeImage, type RgbImage, type PixelData, type DecodeOptions, type ImageCodecs, type CodecWasm } from './image/decode.js';
