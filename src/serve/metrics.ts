@@ -17,6 +17,8 @@ export interface ServerMetrics {
   render(): Promise<string>;
   readonly contentType: string;
   recordRequest(route: string, status: number, seconds: number): void;
+  /** A request arrived (+1) or its connection finished with it, answered or not (-1). */
+  trackInProgress(change: 1 | -1): void;
   recordBatch(size: number, seconds: number): void;
 }
 
@@ -37,6 +39,9 @@ export function createMetrics(promClient: ServeDependencies['promClient'], maxBa
   });
   const batchSeconds = new promClient.Histogram({
     name: 'efficientnet_batch_duration_seconds', help: 'Time the model took per batch', buckets: LATENCY_BUCKETS_SECONDS, registers,
+  });
+  const inProgress = new promClient.Gauge({
+    name: 'efficientnet_http_requests_in_progress', help: 'Requests received and not yet answered (or abandoned)', registers,
   });
   const images = new promClient.Counter({ name: 'efficientnet_images_total', help: 'Images run through the model', registers });
   // Finished batches of the last RATE_WINDOW_MS: [time, images].
@@ -64,6 +69,9 @@ export function createMetrics(promClient: ServeDependencies['promClient'], maxBa
     recordRequest(route, status, seconds) {
       requests.inc({ route, status: String(status) });
       latency.observe({ route }, seconds);
+    },
+    trackInProgress(change) {
+      inProgress.inc(change);
     },
     recordBatch(size, seconds) {
       batchSizes.observe(size);

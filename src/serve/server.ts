@@ -126,6 +126,11 @@ export async function buildServer(
   app.setNotFoundHandler((request, reply) => {
     void reply.code(404).send({ error: { type: 'NotFound', message: `no route ${request.method} ${request.url.split('?')[0]}; routes: ${ROUTES.join(', ')}` } });
   });
+  app.addHook('onRequest', (_request, reply, done) => {
+    metrics.trackInProgress(1);
+    reply.raw.once('close', () => metrics.trackInProgress(-1));
+    done();
+  });
   app.addHook('onResponse', (request, reply, done) => {
     const route = request.routeOptions.url ?? 'unknown';
     metrics.recordRequest(ROUTES.includes(route) ? route : 'unknown', reply.statusCode, reply.elapsedTime / 1000);
