@@ -49,6 +49,20 @@ describe('Keras .h5 weights through EfficientNet.create', () => {
     expect(new Set(actual.logits).size).toBeGreaterThan(10);
   });
 
+  it('a _notop file builds a model without a classifier whose features are the timm file\'s', async () => {
+    const timm = await create(fixture('tiny.safetensors'));
+    const notop = await create(fixture('tiny-notop-weights.h5'));
+    expect(notop.numClasses).toBe(0);
+    expect(notop.featureChannels).toBe(timm.featureChannels);
+    const shape = [1, 3, TINY.resolution, TINY.resolution];
+    const input = randomFloats(mulberry32(43), shape.reduce((a, b) => a * b), 1); // [1, 3, 64, 64]
+    expect((await notop.forward(input, shape)).features).toEqual((await timm.forward(input, shape)).features);
+    // embed and features run on an image through the file's recipe.
+    const image = { width: 80, height: 70, data: new Uint8Array(80 * 70 * 4).map((_, i) => (i * 37) & 0xff) };
+    expect((await notop.embed(image)).length).toBe(notop.featureChannels);
+    expect((await notop.features(image)).map((map) => map.stride)).toEqual([2, 4, 8, 16, 32]);
+  });
+
   it('the file\'s normalization layer becomes the recipe, unless preprocessing is given', async () => {
     const { normalization } = await openKerasH5(memoryByteSource(fixture('tiny-weights.h5')));
     const keras = await create(fixture('tiny-weights.h5'));
