@@ -188,7 +188,8 @@ describe('interrupted runs resume to the bytes of an uninterrupted one; shards m
   const root = scratch('embed-resume');
   const paths = photoCopies(join(root, 'photos'), 36);
   const list = writeList(join(root, 'list.txt'), [...paths].reverse()); // the list is sorted anyway
-  const args = (out: string): string[] => ['embed', '--list', list, '--model', MODEL, '--random-weights', '--out', out, '--batch', '2', '--checkpoint-seconds', '0', '--quiet'];
+  const args = (out: string, batch = 2): string[] =>
+    ['embed', '--list', list, '--model', MODEL, '--random-weights', '--out', out, '--batch', String(batch), '--checkpoint-seconds', '0', '--quiet'];
   const whole = join(root, 'whole');
 
   beforeAll(() => {
@@ -237,9 +238,10 @@ describe('interrupted runs resume to the bytes of an uninterrupted one; shards m
     expect(differingFiles(out, whole)).toEqual([]);
   });
 
-  it('three shards run as separate processes merge into the single run\'s bytes', async () => {
+  it('three shards run as separate processes (one on two threads, another batch size) merge into the single run\'s bytes', async () => {
     const shardDirs = [0, 1, 2].map((i) => join(root, `shard-${i}`));
-    const runs = shardDirs.map((dir, i) => startCli([...args(dir), '--shard', `${i}/3`]).done);
+    // Shard 1 runs on two threads with batches of 5: rows must not depend on either.
+    const runs = shardDirs.map((dir, i) => startCli([...args(dir, i === 1 ? 5 : 2), '--shard', `${i}/3`, ...(i === 1 ? ['--threads', '2'] : [])]).done);
     for (const run of await Promise.all(runs)) expect(run.status).toBe(0);
     expect(shardDirs.map((d) => readManifest(d)!.rows)).toEqual([12, 12, 12]);
     const merged = join(root, 'merged');
