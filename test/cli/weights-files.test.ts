@@ -2,7 +2,7 @@
  * The built CLI on weights files of every format: `inspect`, `convert`, and `--weights` taking a
  * PyTorch file; hostile and unreadable files end in one line, exit status 2 and nothing written.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,25 @@ describe('efficientnet inspect', () => {
     ['input.npy', /not a weights file this reads \(first bytes: 93 4e 55 4d 50 59/],
   ])('refuses %s with one line and status 2', (file, message) => {
     expectRefusal(runCli(['inspect', fixture(file)]), message);
+  });
+});
+
+describe('files past 2 GiB', () => {
+  it('are read by range: inspect answers from the header of a 2.5 GB file without reading its data', () => {
+    // One F32 tensor of 625M elements (2.5 GB): the file is sparse, so it costs no disk space,
+    // and Node's readFile would refuse it (2 GiB limit); the range reader fetches only the header.
+    const count = 625_000_000;
+    const header = new TextEncoder().encode(JSON.stringify({ 'classifier.weight': { dtype: 'F32', shape: [count / 2500, 2500], data_offsets: [0, count * 4] } }));
+    const path = join(work, 'huge.safetensors');
+    const prefix = new Uint8Array(8 + header.length); // [u64 header length, header]
+    new DataView(prefix.buffer).setBigUint64(0, BigInt(header.length), true);
+    prefix.set(header, 8);
+    writeFileSync(path, prefix);
+    truncateSync(path, prefix.length + count * 4);
+    const result = runCli(['inspect', path, '--json']);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ format: 'safetensors', classes: 250_000, tensors: 1, dtypes: { F32: 1 } });
+    rmSync(path);
   });
 });
 
