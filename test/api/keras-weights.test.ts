@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { weightsDownloadHint } from '../../src/arch/preset-download.js';
 import { findPreset } from '../../src/arch/presets.js';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { WeightsMismatchError } from '../../src/errors.js';
@@ -93,6 +94,12 @@ describe('Keras .h5 weights through EfficientNet.create', () => {
       expect(Math.abs(preset.cropPct - size / (size + 32))).toBeLessThan(0.0015);
       expect(preset.weightsUrl).toBe(`https://storage.googleapis.com/keras-applications/efficientnetb${i}.h5`);
     });
+    // What the CLI tells a user without --weights.
+    expect(weightsDownloadHint(findPreset('keras/EfficientNetB0')))
+      .toBe('efficientnetb0.h5 from https://storage.googleapis.com/keras-applications/efficientnetb0.h5');
+    expect(weightsDownloadHint(findPreset('tf_efficientnet_b0.ns_jft_in1k'))).toBe(
+      'model.safetensors of "timm/tf_efficientnet_b0.ns_jft_in1k" from the Hugging Face hub (https://huggingface.co/timm/tf_efficientnet_b0.ns_jft_in1k/tree/main)',
+    );
   });
 
   it('with a Keras preset, a file of another width is refused with the mismatch report', async () => {

@@ -5,6 +5,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EfficientNet, type Prediction } from '../../efficientnet.js';
+import { weightsDownloadHint } from '../../arch/preset-download.js';
 import { findPreset } from '../../arch/presets.js';
 import { ConfigError } from '../../errors.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
@@ -28,8 +29,8 @@ const SYNTHETIC_NOTE = 'SYNTHETIC WEIGHTS: these classes are meaningless; pass -
 
 /** Where the real weights come from, for the refusal message. */
 function weightsHint(model: string): string {
-  return `--weights is required: download model.safetensors of "${findPreset(model).hubId}" from the Hugging Face hub ` +
-    `(https://huggingface.co/${findPreset(model).hubId}/tree/main), or pass --random-weights to try the tool with synthetic weights`;
+  return `--weights is required: download ${weightsDownloadHint(findPreset(model))}, ` +
+    'or pass --random-weights to try the tool with synthetic weights';
 }
 
 /** Files named directly, plus the JPEG and PNG files under each directory, sorted for a stable order. */
