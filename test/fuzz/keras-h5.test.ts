@@ -16,7 +16,7 @@ import { kerasToTimm } from '../../src/weights/naming/keras.js';
 import { elementCount, type WeightSource } from '../../src/weights/source.js';
 import { fuzz, summarize, type Mutator } from '../support/mutate.js';
 
-const CASES = Number(process.env.KERAS_FUZZ_CASES ?? 10_000);
+const CASES = 10_000;
 const SEEDS = ['fuzz-weights.h5', 'fuzz-model.h5', 'fuzz-split.h5'];
 const FLOAT = new Set(['F64', 'F32', 'F16']);
 
