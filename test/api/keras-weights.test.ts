@@ -12,7 +12,8 @@ import { EfficientNet } from '../../src/efficientnet.js';
 import { WeightsMismatchError } from '../../src/errors.js';
 import { memoryByteSource } from '../../src/weights/byte-source.js';
 import { openKerasH5 } from '../../src/weights/hdf5/keras-h5.js';
-import { detectFormat } from '../../src/weights/open.js';
+import { toTimmNaming } from '../../src/weights/naming/index.js';
+import { detectFormat, openWeights } from '../../src/weights/open.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 
 const fixture = (name: string): Uint8Array => new Uint8Array(readFileSync(new URL(`../fixtures/keras/${name}`, import.meta.url)));
@@ -31,8 +32,13 @@ describe('Keras .h5 weights through EfficientNet.create', () => {
   };
   afterAll(() => models.forEach((model) => model.dispose()));
 
-  it('is recognised as HDF5 by its first bytes', () => {
+  it('is recognised as HDF5 by its first bytes, and its names as Keras\'s', async () => {
     expect(detectFormat(fixture('tiny-weights.h5').subarray(0, 16))).toBe('hdf5');
+    const opened = await openWeights(fixture('tiny-model.h5'));
+    expect(opened.format).toBe('hdf5');
+    const named = await toTimmNaming(opened);
+    expect(named.naming).toBe('keras');
+    expect(named.source.tensors.has('blocks.1.0.conv_pwl.weight')).toBe(true);
   });
 
   it.each(['tiny-weights.h5', 'tiny-model.h5'])('%s gives the timm file\'s logits bit for bit', async (name) => {
