@@ -7,7 +7,7 @@
  * every file; resuming truncates each file to its committed length and continues from the list
  * position the manifest records, so the finished files equal an uninterrupted run's bytes.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { OutputMismatchError } from '../errors.js';
 import { identityDifference, MANIFEST_FILE, readManifest, writeManifest, FORMAT, type Manifest, type RunIdentity } from './manifest.js';
@@ -82,6 +82,14 @@ export class EmbeddingDirectory {
       throw new OutputMismatchError(
         `${dir} holds shard ${existing.shard.index}/${existing.shard.count}, not ${shard.index}/${shard.count}; give each shard its own --out`,
       );
+    }
+    // A file shorter than its committed length was changed behind the manifest's back: resuming
+    // would pad it with zeros, so refuse instead.
+    for (const [name, length] of [[EMBEDDINGS_FILE, existing.bytes.embeddings], [INDEX_FILE, existing.bytes.index], [ERRORS_FILE, existing.bytes.errors]] as const) {
+      const size = existsSync(join(dir, name)) ? statSync(join(dir, name)).size : -1;
+      if (size < length) {
+        throw new OutputMismatchError(`${join(dir, name)} is ${size < 0 ? 'missing' : `${size} bytes`} but ${MANIFEST_FILE} records ${length} committed bytes; remove ${dir} to start over`);
+      }
     }
     return new EmbeddingDirectory(dir, existing, existing.state === 'complete' ? 'complete' : 'resumed');
   }

@@ -105,6 +105,13 @@ describe('a folder with good and bad files', () => {
     expect(fewer.status).toBe(2);
     expect(fewer.stderr).toMatch(/different run \(input list/);
     expect(readManifest(out)).toMatchObject({ state: 'complete', rows: 4 });
+    // A data file cut behind the manifest's back is refused rather than padded with zeros.
+    const damaged = join(root, 'damaged');
+    cpSync(out, damaged, { recursive: true });
+    writeFileSync(join(damaged, 'index.jsonl'), '');
+    const resumed = runCli(['embed', tree, '--list', join(root, 'list.txt'), '--model', MODEL, '--random-weights', '--out', damaged, '--max-pixels', '400000', '--quiet']);
+    expect(resumed.status).toBe(2);
+    expect(resumed.stderr).toMatch(/index.jsonl is 0 bytes but manifest.json records \d+ committed bytes; remove .* to start over/);
   });
 
   it('turns an unreadable file into an error row (permission denied, run as an unprivileged user)', () => {
