@@ -4,7 +4,7 @@
 import * as efficientnet from '../dist/index.js';
 import { createInsideView } from './inside.js';
 
-const { EfficientNet, PRESETS, VARIANT_NAMES, createSyntheticWeights } = efficientnet;
+const { EfficientNet, PRESETS, VARIANT_NAMES, createSyntheticWeights, variantTitle } = efficientnet;
 
 // For experimenting in the browser console.
 window.efficientnet = efficientnet;
@@ -12,6 +12,8 @@ window.efficientnet = efficientnet;
 /** The photos shipped in the package's data/images/. */
 const EXAMPLE_PHOTOS = ['chelsea.png', 'grace_hopper.jpg', 'panda.jpg'];
 const DEFAULT_ARCHITECTURE = 'preset:tf_efficientnet_b0.ns_jft_in1k';
+/** Classified as soon as the page loads, so the results card is never empty. */
+const FIRST_PHOTO = 'panda.jpg';
 const SYNTHETIC_SEED = 0;
 
 const byId = (id) => document.getElementById(id);
@@ -35,8 +37,13 @@ function setState(state) {
   document.body.dataset.state = state;
 }
 
+/**
+ * The weights in use: `file` only once a file has been chosen. Until then the file radio changes
+ * nothing (the model keeps its synthetic weights) and the status line says what to do.
+ */
 function weightsChoice() {
-  return document.querySelector('input[name="weights"]:checked').value;
+  const checked = document.querySelector('input[name="weights"]:checked').value;
+  return checked === 'file' && weightsFile === null ? 'synthetic' : checked;
 }
 
 function fillArchitectures() {
@@ -44,7 +51,7 @@ function fillArchitectures() {
     byId('preset-options').append(new Option(`${preset.name} (${preset.variant}, ${preset.inputSize}px)`, `preset:${preset.name}`));
   }
   for (const variant of VARIANT_NAMES) {
-    byId('variant-options').append(new Option(`EfficientNet-${variant.toUpperCase()}`, `variant:${variant}`));
+    byId('variant-options').append(new Option(variantTitle(variant), `variant:${variant}`));
   }
   architecture.value = DEFAULT_ARCHITECTURE;
 }
@@ -125,7 +132,18 @@ function currentModel() {
   return model.ready;
 }
 
+/** Results of an earlier photo or model must not stand beside an error, as if they were its answer. */
+function clearResults() {
+  byId('top5').replaceChildren();
+  byId('latency').textContent = '';
+  byId('synthetic-warning').hidden = true;
+  byId('feature-maps').hidden = true;
+  byId('feature-maps').tBodies[0].replaceChildren();
+  inside.clear();
+}
+
 function showError(error) {
+  clearResults();
   const box = byId('error');
   box.textContent = `${error.name ?? 'Error'}: ${error.message ?? String(error)}`;
   box.hidden = false;
@@ -199,6 +217,7 @@ function showPhoto(bytes, url) {
 }
 
 async function showExample(name) {
+  setState('busy'); // at once, before the fetch: whoever waits for the results must not see the last ones
   const url = `../data/images/${name}`;
   const response = await fetch(url);
   if (!response.ok) throw new Error(`could not load ${url}: HTTP ${response.status}`);
@@ -206,6 +225,7 @@ async function showExample(name) {
 }
 
 async function showPhotoFile(file) {
+  setState('busy');
   await showPhoto(new Uint8Array(await file.arrayBuffer()), URL.createObjectURL(file));
 }
 
@@ -242,7 +262,13 @@ architecture.addEventListener('change', () => reportFailures(classifyPhoto()));
 threadsChoice.addEventListener('change', () => reportFailures(classifyPhoto()));
 relaxedChoice.addEventListener('change', () => reportFailures(classifyPhoto()));
 for (const radio of document.querySelectorAll('input[name="weights"]')) {
-  radio.addEventListener('change', () => reportFailures(classifyPhoto()));
+  radio.addEventListener('change', () => {
+    if (radio.value === 'file' && weightsFile === null) {
+      byId('model-status').textContent = 'choose a weights file: the model keeps its synthetic weights until one is chosen';
+      return;
+    }
+    reportFailures(classifyPhoto());
+  });
 }
 weightsFileInput.addEventListener('change', () => {
   if (weightsFileInput.files[0]) reportFailures(useWeightsFile(weightsFileInput.files[0]));
@@ -253,3 +279,4 @@ byId('photo-file').addEventListener('change', (event) => {
 document.addEventListener('dragover', (event) => event.preventDefault());
 document.addEventListener('drop', (event) => reportFailures(onDrop(event)));
 setState('ready');
+reportFailures(showExample(FIRST_PHOTO));

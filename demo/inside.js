@@ -1,6 +1,6 @@
 // The "inside" view: what the network computes on its way to the answer for the current photo.
-// For each stage, heat-maps of a few channels of its last block's output; for every block, its
-// squeeze-and-excitation gates as a bar chart.
+// For each stage, heat-maps of a few channels of its last block's output; for every block with
+// squeeze-and-excitation (all of B0-L2, V2's MBConv stages, none of Lite), its gates as a bar chart.
 //
 // It takes one extra forward pass with the library's hooks after the classification: classify
 // keeps its softmax in the core, and the hooks exist only on `forward`, which returns logits.
@@ -136,6 +136,17 @@ function caption(lines) {
   return figcaption;
 }
 
+/**
+ * One numbering on the page: timm's module names (`blocks.N`, N from 0), with the stage of the
+ * paper's Table 1 in words beside them. The paper counts the stem as stage 1, so `blocks.N` is its
+ * stage N + 2.
+ */
+const ORDINALS = ['first', 'second', 'third', 'fourth', 'fifth', 'sixth', 'seventh', 'eighth', 'ninth', 'tenth', 'eleventh', 'twelfth'];
+function paperStage(module) {
+  const stage = Number(module.split('.')[1]) + 2;
+  return ORDINALS[stage - 1] ?? `${stage}th`;
+}
+
 function stageFigure(stage) {
   const [, height, width, channels] = stage.shape;
   const stats = channelStatistics(stage.data, channels);
@@ -152,8 +163,8 @@ function stageFigure(stage) {
   figure.className = 'stage-map';
   figure.dataset.module = stage.module;
   figure.append(canvas, caption([
-    `stage ${Number(stage.module.split('.')[1]) + 1} · stride ${stage.stride}`,
-    stage.module,
+    `${stage.module} · stride ${stage.stride}`,
+    `the paper's ${paperStage(stage.module)} stage`,
     `${channels} x ${height} x ${width}`,
     `values ${formatValue(stats.min)} … ${formatValue(stats.max)}`,
     `ch. ${shown.join(', ')}`,
@@ -225,7 +236,9 @@ export function createInsideView() {
       if (current !== subject) return;
       byId('stage-maps').replaceChildren(...stages.map(stageFigure));
       byId('se-gates').replaceChildren(...gates.map(gateFigure));
-      status.textContent = `${stages.length} stage outputs and ${gates.length} blocks' gates, from one forward pass with hooks run after the classification.`;
+      // EfficientNet-Lite has no squeeze-and-excitation, and V2 only in its later stages: say so rather than show nothing.
+      const gateNote = gates.length === 0 ? 'no squeeze-and-excitation gates (this network has none)' : `${gates.length} blocks' gates`;
+      status.textContent = `${stages.length} stage outputs and ${gateNote}, from one forward pass with hooks run after the classification.`;
       shown = current;
       setState('done');
     } catch (error) {

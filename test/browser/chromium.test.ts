@@ -20,10 +20,10 @@ const workdir = mkdtempSync(join(tmpdir(), 'efficientnet-browser-'));
 
 afterAll(() => rmSync(workdir, { recursive: true, force: true }));
 
-/** Opens the demo page and waits until its module (and so the library) has loaded. */
+/** Opens the demo page and waits until it has loaded and classified the photo it shows first. */
 async function openDemo(): Promise<{ page: Page; errors: string[] }> {
   const opened = await demo.openDemoPage();
-  await opened.page.waitForSelector('body[data-state="ready"]');
+  await waitForResults(opened.page);
   return opened;
 }
 

@@ -97,7 +97,7 @@ function screenshotBrightness(image: RgbImage, box: Box, scale: number): number[
 describe('the inside view of the demo page', () => {
   it('draws a non-uniform heat-map per stage output and a gate chart per block, and they show on screen', async () => {
     const { page, errors } = await demo.openDemoPage();
-    await page.waitForSelector('body[data-state="ready"]');
+    await page.waitForSelector('body[data-state="done"]'); // the photo shown on load, classified
     await page.click('button[data-photo="grace_hopper.jpg"]');
     await page.waitForSelector('body[data-state="done"], body[data-state="error"]');
     if ((await page.getAttribute('body', 'data-state')) === 'error') throw new Error(await page.innerText('#error'));
