@@ -3,6 +3,7 @@
  * byte what `embed` without `--shard` writes.
  */
 import { mergeShards } from '../../dataset/merge.js';
+import { EXIT } from '../../dataset/run-options.js';
 import { parseOptions, requireOption, UsageError } from '../args.js';
 
 export const mergeUsage = 'efficientnet merge DIR... --out DIR';
@@ -15,5 +16,5 @@ export async function mergeCommand(argv: string[], out: (line: string) => void):
   const report = await mergeShards(positionals, outDir);
   const seconds = (performance.now() - began) / 1000;
   out(`merged ${positionals.length} shards into ${outDir}: ${report.rows} rows, ${report.errors} skipped, ${report.bytes} bytes in ${seconds.toFixed(2)} s`);
-  return report.errors > 0 ? 3 : 0;
+  return report.errors > 0 ? EXIT.skipped : EXIT.complete;
 }
