@@ -20,18 +20,18 @@ const weightsPath = join(workdir, 'b0.safetensors');
 writeFileSync(weightsPath, createSyntheticWeights({ variant: 'b0', seed: 3 }));
 
 /** Runs the command in process and returns what it printed and the model's metadata. */
-function exportTo(name: string, options: string[]): { lines: string[]; metadata: Record<string, string>; opset: number } {
+async function exportTo(name: string, options: string[]): Promise<{ lines: string[]; metadata: Record<string, string>; opset: number }> {
   const out = join(workdir, name);
   const lines: string[] = [];
-  exportOnnxCommand([...options, '--weights', weightsPath, '--out', out], (line) => lines.push(line));
+  await exportOnnxCommand([...options, '--weights', weightsPath, '--out', out], (line) => lines.push(line));
   const model = onnx.ModelProto.decode(readFileSync(out));
   const metadata = Object.fromEntries(model.metadataProps.map((p) => [p.key ?? '', p.value ?? '']));
   return { lines, metadata, opset: Number(model.opsetImport[0].version) };
 }
 
 describe('efficientnet export-onnx', () => {
-  it('defaults a bare variant to TF SAME padding with eps 1e-3 and opset 13, and says what it wrote', () => {
-    const { lines, metadata, opset } = exportTo('variant.onnx', ['--variant', 'b0']);
+  it('defaults a bare variant to TF SAME padding with eps 1e-3 and opset 13, and says what it wrote', async () => {
+    const { lines, metadata, opset } = await exportTo('variant.onnx', ['--variant', 'b0']);
     expect(metadata).toEqual({ variant: 'b0', padding: 'same', bn_eps: '0.001' });
     expect(opset).toBe(13);
     expect(lines).toHaveLength(1);
@@ -39,21 +39,21 @@ describe('efficientnet export-onnx', () => {
     expect(lines[0]).toContain('"logits" [batch, 1000] and "features" [batch, 1280]');
   });
 
-  it("takes a timm checkpoint's padding and eps from its preset, and lets --padding, --bn-eps and --opset override", () => {
-    expect(exportTo('preset.onnx', ['--model', 'efficientnet_b0.ra_in1k']).metadata).toMatchObject({ padding: 'symmetric', bn_eps: '0.00001' });
+  it("takes a timm checkpoint's padding and eps from its preset, and lets --padding, --bn-eps and --opset override", async () => {
+    expect((await exportTo('preset.onnx', ['--model', 'efficientnet_b0.ra_in1k'])).metadata).toMatchObject({ padding: 'symmetric', bn_eps: '0.00001' });
     // An explicit --padding brings its own family's eps, as EfficientNet.create does.
-    expect(exportTo('padding.onnx', ['--model', 'efficientnet_b0.ra_in1k', '--padding', 'same']).metadata).toMatchObject({ padding: 'same', bn_eps: '0.001' });
-    const custom = exportTo('custom.onnx', ['--variant', 'b0', '--bn-eps', '0.0002', '--opset', '17']);
+    expect((await exportTo('padding.onnx', ['--model', 'efficientnet_b0.ra_in1k', '--padding', 'same'])).metadata).toMatchObject({ padding: 'same', bn_eps: '0.001' });
+    const custom = await exportTo('custom.onnx', ['--variant', 'b0', '--bn-eps', '0.0002', '--opset', '17']);
     expect(custom.metadata).toMatchObject({ padding: 'same', bn_eps: '0.0002' });
     expect(custom.opset).toBe(17);
   });
 
-  it('refuses a missing or doubled model choice, a bad variant and an unsupported opset', () => {
-    const run = (options: string[]) => () => exportOnnxCommand([...options, '--weights', weightsPath, '--out', join(workdir, 'x.onnx')], () => {});
-    expect(run([])).toThrow(UsageError);
-    expect(run(['--variant', 'b0', '--model', 'efficientnet_b0'])).toThrow(UsageError);
-    expect(run(['--variant', 'b9'])).toThrow(/unknown variant "b9"/);
-    expect(run(['--variant', 'b0', '--opset', '9'])).toThrow(ConfigError);
+  it('refuses a missing or doubled model choice, a bad variant and an unsupported opset', async () => {
+    const run = (options: string[]) => exportOnnxCommand([...options, '--weights', weightsPath, '--out', join(workdir, 'x.onnx')], () => {});
+    await expect(run([])).rejects.toThrow(UsageError);
+    await expect(run(['--variant', 'b0', '--model', 'efficientnet_b0'])).rejects.toThrow(UsageError);
+    await expect(run(['--variant', 'b9'])).rejects.toThrow(/unknown variant "b9"/);
+    await expect(run(['--variant', 'b0', '--opset', '9'])).rejects.toThrow(ConfigError);
   });
 
   it('is a command of the built CLI, with exit code 2 and the usage line on a usage error', () => {
