@@ -49,7 +49,10 @@ function version(): string {
 }
 
 function help(): string {
-  const lines = ['usage: efficientnet <command> [options]   (add --verbose to any command for stack traces)', '', 'commands:'];
+  const lines = [
+    'usage: efficientnet <command> [options]   (add --verbose to any command for stack traces)',
+    '       efficientnet --version', '', 'commands:',
+  ];
   for (const [name, c] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(14)}${c.summary}`, `    ${c.usage}`);
   return lines.join('\n');
 }
