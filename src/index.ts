@@ -17,7 +17,7 @@ export {
 } from './errors.js';
 
 // The architecture as data.
-export { VARIANTS, VARIANT_NAMES, type VariantName, type ScalingCoefficients } from './arch/variants.js';
+export { VARIANTS, VARIANT_NAMES, variantTitle, type VariantName, type ScalingCoefficients } from './arch/variants.js';
 export { B0_STAGES, STEM, HEAD_CHANNELS, SE_RATIO, type StageSpec, type BlockKind } from './arch/stages.js';
 export { roundChannels, roundRepeats, squeezeChannels, customScaling, compoundScaling, PAPER_COMPOUND } from './arch/scaling.js';
 export { buildNetwork, type NetworkSpec, type BlockSpec } from './arch/network.js';

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.js';
 import { buildNetwork, type NetworkSpec } from './network.js';
 import { DEFAULT_BN_EPS, parsePaddingMode, type PaddingMode } from './padding.js';
 import { findPreset, type CheckpointPreset } from './presets.js';
-import { isVariantName, type ScalingCoefficients, type VariantName } from './variants.js';
+import { isVariantName, VARIANT_LIST, type ScalingCoefficients, type VariantName } from './variants.js';
 
 export interface CheckpointChoice {
   /** A variant name or custom coefficients. Give this or `model`. */
@@ -29,12 +29,12 @@ export interface ResolvedCheckpoint {
 
 export function resolveCheckpoint(choice: CheckpointChoice, numClasses: number): ResolvedCheckpoint {
   if ((choice.variant === undefined) === (choice.model === undefined)) {
-    throw new ConfigError('give exactly one of `variant` (b0 … l2) or `model` (a timm checkpoint name)');
+    throw new ConfigError('give exactly one of `variant` (b0 … l2, lite0 … lite4, v2_b0 … v2_xl) or `model` (a timm checkpoint name)');
   }
   const preset = choice.model !== undefined ? findPreset(choice.model) : null;
   const variant = preset ? preset.variant : choice.variant!;
   if (typeof variant === 'string' && !isVariantName(variant)) {
-    throw new ConfigError(`unknown variant "${variant}": expected one of b0 … b8, l2`);
+    throw new ConfigError(`unknown variant "${variant}": expected one of ${VARIANT_LIST}`);
   }
   const padding = choice.padding !== undefined ? parsePaddingMode(choice.padding) : preset?.padding ?? 'same';
   // An explicit padding brings its own family's eps; otherwise the preset's.

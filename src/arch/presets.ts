@@ -64,7 +64,7 @@ const INCEPTION = { mean: [0.5, 0.5, 0.5] as Rgb, std: [0.5, 0.5, 0.5] as Rgb };
 
 /** What a row must state; everything else is timm's `_cfg` default or follows from the family. */
 type PresetRow = Pick<CheckpointPreset, 'name' | 'variant' | 'inputSize' | 'cropPct'> &
-  Partial<Pick<CheckpointPreset, 'testInputSize' | 'testCropPct' | 'cropMode' | 'mean' | 'std' | 'numClasses'>>;
+  Partial<Pick<CheckpointPreset, 'testInputSize' | 'testCropPct' | 'cropMode' | 'interpolation' | 'mean' | 'std' | 'numClasses'>>;
 
 /** timm's organisation on the hub; each checkpoint lives in `timm/<architecture>.<tag>`. */
 const HUB_PREFIX = 'timm/';
@@ -164,6 +164,31 @@ export const PRESETS: readonly CheckpointPreset[] = Object.freeze([
   tf({ name: 'tf_efficientnet_b3.in1k', variant: 'b3', inputSize: 300, cropPct: 0.904 }),
   tf({ name: 'tf_efficientnet_b4.in1k', variant: 'b4', inputSize: 380, cropPct: 0.922 }),
   tf({ name: 'tf_efficientnet_b5.in1k', variant: 'b5', inputSize: 456, cropPct: 0.934 }),
+
+  // EfficientNet-Lite (ReLU6, no SE), TensorFlow ports. timm runs lite0-2 bicubic because it
+  // matches TF's bilinear better at low resolution, lite3 and lite4 bilinear.
+  tf({ name: 'tf_efficientnet_lite0.in1k', variant: 'lite0', inputSize: 224, cropPct: 0.875, ...INCEPTION }),
+  tf({ name: 'tf_efficientnet_lite1.in1k', variant: 'lite1', inputSize: 240, cropPct: 0.882, ...INCEPTION }),
+  tf({ name: 'tf_efficientnet_lite2.in1k', variant: 'lite2', inputSize: 260, cropPct: 0.89, ...INCEPTION }),
+  tf({ name: 'tf_efficientnet_lite3.in1k', variant: 'lite3', inputSize: 300, cropPct: 0.904, interpolation: 'bilinear', ...INCEPTION }),
+  tf({ name: 'tf_efficientnet_lite4.in1k', variant: 'lite4', inputSize: 380, cropPct: 0.92, interpolation: 'bilinear', ...INCEPTION }),
+
+  // EfficientNetV2, TensorFlow ports: trained at inputSize, evaluated at testInputSize, uncropped.
+  tf({ name: 'tf_efficientnetv2_s.in21k_ft_in1k', variant: 'v2_s', inputSize: 300, testInputSize: 384, cropPct: 1.0, ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_m.in21k_ft_in1k', variant: 'v2_m', inputSize: 384, testInputSize: 480, cropPct: 1.0, cropMode: 'squash', ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_l.in21k_ft_in1k', variant: 'v2_l', inputSize: 384, testInputSize: 480, cropPct: 1.0, cropMode: 'squash', ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_xl.in21k_ft_in1k', variant: 'v2_xl', inputSize: 384, testInputSize: 512, cropPct: 1.0, cropMode: 'squash', ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_s.in1k', variant: 'v2_s', inputSize: 300, testInputSize: 384, cropPct: 1.0, ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_m.in1k', variant: 'v2_m', inputSize: 384, testInputSize: 480, cropPct: 1.0, cropMode: 'squash', ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_l.in1k', variant: 'v2_l', inputSize: 384, testInputSize: 480, cropPct: 1.0, cropMode: 'squash', ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_b0.in1k', variant: 'v2_b0', inputSize: 192, testInputSize: 224, cropPct: 0.875 }),
+  tf({ name: 'tf_efficientnetv2_b1.in1k', variant: 'v2_b1', inputSize: 192, testInputSize: 240, cropPct: 0.882 }),
+  tf({ name: 'tf_efficientnetv2_b2.in1k', variant: 'v2_b2', inputSize: 208, testInputSize: 260, cropPct: 0.89 }),
+  tf({ name: 'tf_efficientnetv2_b3.in21k_ft_in1k', variant: 'v2_b3', inputSize: 240, testInputSize: 300, cropPct: 0.9, cropMode: 'squash', ...INCEPTION }),
+  tf({ name: 'tf_efficientnetv2_b3.in1k', variant: 'v2_b3', inputSize: 240, testInputSize: 300, cropPct: 0.904 }),
+
+  // timm's own PyTorch-trained V2-S variant.
+  pt({ name: 'efficientnetv2_rw_s.ra2_in1k', variant: 'v2_rw_s', inputSize: 288, testInputSize: 384, cropPct: 1.0 }),
 ]);
 
 export const PRESET_NAMES: readonly string[] = Object.freeze(PRESETS.map((p) => p.name));

@@ -38,8 +38,9 @@ const row = (topology: Topology, width: number, depth: number, resolution: numbe
 
 /**
  * Official (width, depth, resolution, dropout) per variant, as published with the original
- * weights. Lite's resolutions are TensorFlow's table (timm evaluates lite3 and lite4 at 300 and
- * 380: see the presets); V2's are the sizes the published checkpoints are evaluated at.
+ * weights. Resolutions are the sizes the published checkpoints are evaluated at: for Lite3 and
+ * Lite4 timm's 300 and 380 (TensorFlow's own table lists 280 and 300), for V2 timm's and
+ * torchvision's test sizes.
  */
 export const VARIANTS: Readonly<Record<VariantName, VariantSpec>> = {
   b0: row(EFFICIENTNET, 1.0, 1.0, 224, 0.2),
@@ -55,8 +56,8 @@ export const VARIANTS: Readonly<Record<VariantName, VariantSpec>> = {
   lite0: row(EFFICIENTNET_LITE, 1.0, 1.0, 224, 0.2),
   lite1: row(EFFICIENTNET_LITE, 1.0, 1.1, 240, 0.2),
   lite2: row(EFFICIENTNET_LITE, 1.1, 1.2, 260, 0.3),
-  lite3: row(EFFICIENTNET_LITE, 1.2, 1.4, 280, 0.3),
-  lite4: row(EFFICIENTNET_LITE, 1.4, 1.8, 300, 0.3),
+  lite3: row(EFFICIENTNET_LITE, 1.2, 1.4, 300, 0.3),
+  lite4: row(EFFICIENTNET_LITE, 1.4, 1.8, 380, 0.3),
   v2_b0: row(EFFICIENTNET_V2_BASE, 1.0, 1.0, 224, 0.2),
   v2_b1: row(EFFICIENTNET_V2_BASE, 1.0, 1.1, 240, 0.2),
   v2_b2: row(EFFICIENTNET_V2_BASE, 1.1, 1.2, 260, 0.3),
@@ -65,7 +66,7 @@ export const VARIANTS: Readonly<Record<VariantName, VariantSpec>> = {
   v2_m: row(EFFICIENTNET_V2_M, 1.0, 1.0, 480, 0.3),
   v2_l: row(EFFICIENTNET_V2_L, 1.0, 1.0, 480, 0.4),
   v2_xl: row(EFFICIENTNET_V2_XL, 1.0, 1.0, 512, 0.4),
-  v2_rw_s: row(EFFICIENTNET_V2_RW_S, 1.0, 1.0, 288, 0.2),
+  v2_rw_s: row(EFFICIENTNET_V2_RW_S, 1.0, 1.0, 384, 0.2),
 };
 
 export function isVariantName(name: string): name is VariantName {
@@ -80,4 +81,12 @@ export function variantCoefficients(name: string): VariantSpec {
     throw new ConfigError(`unknown variant "${name}": expected one of ${VARIANT_NAMES.join(', ')}`);
   }
   return VARIANTS[name];
+}
+
+/** How papers write a variant: `EfficientNet-B0`, `EfficientNet-Lite0`, `EfficientNetV2-S`, `EfficientNetV2-B0`, `EfficientNetV2-rw-S`. */
+export function variantTitle(name: VariantName): string {
+  if (name.startsWith('lite')) return `EfficientNet-Lite${name.slice(4)}`;
+  if (name === 'v2_rw_s') return 'EfficientNetV2-rw-S';
+  if (name.startsWith('v2_')) return `EfficientNetV2-${name.slice(3).toUpperCase()}`;
+  return `EfficientNet-${name.toUpperCase()}`;
 }

@@ -3,7 +3,7 @@
  */
 import { parsePaddingMode } from '../arch/padding.js';
 import type { CheckpointChoice } from '../arch/checkpoint.js';
-import { isVariantName } from '../arch/variants.js';
+import { isVariantName, VARIANT_LIST } from '../arch/variants.js';
 import { numberOption, UsageError } from './args.js';
 
 export const MODEL_OPTIONS = {
@@ -17,7 +17,7 @@ export const MODEL_OPTIONS = {
 export function modelChoice(values: { variant?: string; model?: string; padding?: string; 'bn-eps'?: string }): CheckpointChoice {
   if ((values.variant === undefined) === (values.model === undefined)) throw new UsageError('give exactly one of --variant or --model');
   if (values.variant !== undefined && !isVariantName(values.variant)) {
-    throw new UsageError(`unknown variant "${values.variant}": expected b0 … b8 or l2`);
+    throw new UsageError(`unknown variant "${values.variant}": expected ${VARIANT_LIST}`);
   }
   return {
     variant: values.variant as CheckpointChoice['variant'],

@@ -1,12 +1,15 @@
 /**
  * One network, left to right: input, stem, each stage, head, classifier. A box's height is
  * proportional to the side of the feature map it outputs, its width to the square root of its
- * channels (so 16 and 1280 channels both stay visible). MBConv stages are orange with a dashed
- * outline at their expanded width; depthwise-separable stages (MBConv1) are plain blue boxes.
- * Every label is derived from the `NetworkSpec` that `buildNetwork` returns.
+ * channels (so 16 and 1280 channels both stay visible). MBConv stages are orange and fused-MBConv
+ * stages yellow, both with a dashed outline at their expanded width; depthwise-separable stages
+ * (MBConv1) are plain blue boxes and conv-bn-act stages grey. Every label is derived from the
+ * `NetworkSpec` that `buildNetwork` returns.
  */
 import { convOutputSize, type BlockSpec, type NetworkSpec } from '../arch/network.js';
-import { SE_RATIO, STEM } from '../arch/stages.js';
+import { SE_RATIO } from '../arch/stages.js';
+import type { BlockKind } from '../arch/topology.js';
+import { variantTitle } from '../arch/variants.js';
 import { summarizeNetwork } from '../arch/summary.js';
 import { ConfigError } from '../errors.js';
 import { PALETTE } from './palette.js';
@@ -39,22 +42,39 @@ const range = (values: readonly number[]): string => {
   return low === high ? String(low) : `${low}–${high}`;
 };
 
-/** `MBConv6` for an expansion ratio of 6; `MBConv1` is the depthwise-separable block. */
-const blockTypeName = (block: BlockSpec): string => `MBConv${block.expandRatio}`;
+/** `MBConv6` for an expansion ratio of 6 (`MBConv1` is the depthwise-separable block), `FusedMBConv4`, `Conv3×3`. */
+function blockTypeName(block: BlockSpec): string {
+  if (block.kind === 'fused-mbconv') return `FusedMBConv${block.expandRatio}`;
+  if (block.kind === 'conv-bn-act') return `Conv${block.kernel}×${block.kernel}`;
+  return `MBConv${block.expandRatio}`;
+}
+
+/** What each block kind is, in a few words. */
+const KIND_DESCRIPTION: Readonly<Record<BlockKind, string>> = {
+  'conv-bn-act': 'conv, BN, activation',
+  'depthwise-separable': 'depthwise-separable',
+  mbconv: 'inverted residual',
+  'fused-mbconv': 'fused inverted residual',
+};
+
+/** Blocks that widen their input inside, drawn with a dashed outline at the expanded width. */
+const expands = (kind: BlockKind): boolean => kind === 'mbconv' || kind === 'fused-mbconv';
+/** The kxk conv of a block: depthwise, or full in conv-bn-act and fused-MBConv blocks. */
+const spatialConvName = (kind: BlockKind): string => (kind === 'mbconv' || kind === 'depthwise-separable' ? 'depthwise' : 'conv');
 
 function stageColumn(blocks: readonly BlockSpec[], side: number): Column {
   const first = blocks[0];
   const last = blocks[blocks.length - 1];
   const withSe = blocks.some((b) => b.seChannels > 0);
   const residuals = blocks.filter((b) => b.residual).length;
-  const mbconv = first.kind === 'mbconv';
+  const expanding = expands(first.kind);
   const id = `blocks.${first.stage}`;
   return {
     id,
     role: 'stage',
     blocks,
     channels: last.outChannels,
-    expandedChannels: mbconv ? Math.max(...blocks.map((b) => b.expandedChannels)) : null,
+    expandedChannels: expanding ? Math.max(...blocks.map((b) => b.expandedChannels)) : null,
     side,
     lines: [
       id,
@@ -64,9 +84,9 @@ function stageColumn(blocks: readonly BlockSpec[], side: number): Column {
       `${last.outChannels} ch, ${square(side)}`,
     ],
     summary: `${id} (stage ${first.stage + 1}): ${plural(blocks.length, `${blockTypeName(first)} block`)} ` +
-      `(${mbconv ? 'inverted residual' : 'depthwise-separable'}), ${first.kernel}×${first.kernel} depthwise, ` +
+      `(${KIND_DESCRIPTION[first.kind]}), ${first.kernel}×${first.kernel} ${spatialConvName(first.kind)}, ` +
       `stride ${first.stride} in the first block; ${first.inChannels} to ${last.outChannels} channels` +
-      (mbconv ? `, expanded to ${range(blocks.map((b) => b.expandedChannels))} inside` : '') +
+      (expanding ? `, expanded to ${range(blocks.map((b) => b.expandedChannels))} inside` : '') +
       (withSe ? `; squeeze-and-excitation to ${range(blocks.map((b) => b.seChannels))} channels` : '') +
       `; ${plural(residuals, 'residual add')}; output ${last.outChannels}×${square(side)}.`,
   };
@@ -79,11 +99,12 @@ function networkColumns(network: NetworkSpec, resolution: number): Column[] {
     lines: ['input', 'RGB image', '', '', `3 ch, ${square(resolution)}`],
     summary: `Input: an RGB image, 3×${square(resolution)}.`,
   }];
-  let side = convOutputSize(resolution, STEM.stride);
+  const { stem } = network;
+  let side = convOutputSize(resolution, stem.stride);
   columns.push({
     id: 'conv_stem', role: 'stem', blocks: [], channels: network.stemChannels, expandedChannels: null, side,
-    lines: ['conv_stem', `conv ${STEM.kernel}×${STEM.kernel}`, `stride ${STEM.stride}`, '', `${network.stemChannels} ch, ${square(side)}`],
-    summary: `Stem: ${STEM.kernel}×${STEM.kernel} convolution, stride ${STEM.stride}, BN and swish; output ${network.stemChannels}×${square(side)}.`,
+    lines: ['conv_stem', `conv ${stem.kernel}×${stem.kernel}`, `stride ${stem.stride}`, '', `${network.stemChannels} ch, ${square(side)}`],
+    summary: `Stem: ${stem.kernel}×${stem.kernel} convolution, stride ${stem.stride}, BN and ${stem.activation}; output ${network.stemChannels}×${square(side)}.`,
   });
   const stages = [...new Set(network.blocks.map((b) => b.stage))];
   for (const stage of stages) {
@@ -94,7 +115,7 @@ function networkColumns(network: NetworkSpec, resolution: number): Column[] {
   columns.push({
     id: 'conv_head', role: 'head', blocks: [], channels: network.headChannels, expandedChannels: null, side,
     lines: ['conv_head', 'conv 1×1', 'stride 1', '', `${network.headChannels} ch, ${square(side)}`],
-    summary: `Head: 1×1 convolution, BN and swish; output ${network.headChannels}×${square(side)}.`,
+    summary: `Head: 1×1 convolution, BN and ${network.head.activation}; output ${network.headChannels}×${square(side)}.`,
   });
   columns.push({
     id: 'classifier', role: 'classifier', blocks: [], channels: network.numClasses, expandedChannels: null, side: 1,
@@ -117,22 +138,25 @@ const SE_BADGE_RADIUS = 9;
 function columnFill(column: Column): string {
   if (column.role === 'input') return PALETTE.image;
   if (column.role !== 'stage') return PALETTE.plainConv;
-  return column.blocks[0].kind === 'mbconv' ? PALETTE.mbconv : PALETTE.depthwiseSeparable;
+  const fills: Readonly<Record<BlockKind, string>> = {
+    mbconv: PALETTE.mbconv, 'fused-mbconv': PALETTE.fusedMbconv, 'depthwise-separable': PALETTE.depthwiseSeparable, 'conv-bn-act': PALETTE.plainConv,
+  };
+  return fills[column.blocks[0].kind];
 }
 
-/** A stage box: rounded for MBConv, square-cornered for depthwise-separable; solid outline. */
+/** A stage box: rounded for (fused) MBConv, square-cornered otherwise; solid outline. */
 function box(column: Column, x: number, y: number, width: number, height: number): SvgElement {
-  const rounded = column.role === 'stage' && column.blocks[0].kind === 'mbconv';
+  const rounded = column.role === 'stage' && expands(column.blocks[0].kind);
   return element('rect', {
     class: 'box', x: x - width / 2, y: y - height / 2, width, height, rx: rounded ? Math.min(4, height / 2) : undefined,
     fill: columnFill(column), stroke: PALETTE.ink, 'stroke-width': 1,
   });
 }
 
-function halo(x: number, y: number, width: number, height: number): SvgElement {
+function halo(x: number, y: number, width: number, height: number, colour: string): SvgElement {
   return element('rect', {
     class: 'expanded', x: x - width / 2, y: y - height / 2 - 2, width, height: height + 4,
-    fill: 'none', stroke: PALETTE.mbconv, 'stroke-width': 1.5, 'stroke-dasharray': '4 2',
+    fill: 'none', stroke: colour, 'stroke-width': 1.5, 'stroke-dasharray': '4 2',
   });
 }
 
@@ -154,18 +178,34 @@ function legendEntries(network: NetworkSpec): LegendEntry[] {
     const name = blockTypeName(block);
     if (seen.has(name)) continue;
     seen.add(name);
-    entries.push(block.kind === 'mbconv'
-      ? {
-        swatch: element('g', {},
-          element('rect', { x: 0, y: -8, width: 22, height: 12, fill: 'none', stroke: PALETTE.mbconv, 'stroke-width': 1.5, 'stroke-dasharray': '4 2' }),
-          element('rect', { x: 5, y: -6, width: 12, height: 8, rx: 3, fill: PALETTE.mbconv, stroke: PALETTE.ink })),
-        text: `${name} (inverted residual): 1×1 expand to ${block.expandRatio}× the channels, depthwise k×k, SE, 1×1 project; ` +
-          'dashed outline: the expanded width',
-      }
-      : {
-        swatch: element('rect', { x: 5, y: -6, width: 12, height: 8, fill: PALETTE.depthwiseSeparable, stroke: PALETTE.ink }),
-        text: `${name} (depthwise-separable): depthwise k×k, SE, 1×1 project; no expand conv`,
-      });
+    const se = block.seChannels > 0 ? 'SE, ' : '';
+    const act = block.activation;
+    const outlined = (fill: string): SvgElement => element('g', {},
+      element('rect', { x: 0, y: -8, width: 22, height: 12, fill: 'none', stroke: fill, 'stroke-width': 1.5, 'stroke-dasharray': '4 2' }),
+      element('rect', { x: 5, y: -6, width: 12, height: 8, rx: 3, fill, stroke: PALETTE.ink }));
+    const plain = (fill: string): SvgElement => element('rect', { x: 5, y: -6, width: 12, height: 8, fill, stroke: PALETTE.ink });
+    switch (block.kind) {
+      case 'mbconv':
+        entries.push({
+          swatch: outlined(PALETTE.mbconv),
+          text: `${name} (inverted residual): 1×1 expand to ${block.expandRatio}× the channels, depthwise k×k, ${se}1×1 project; ` +
+            'dashed outline: the expanded width',
+        });
+        break;
+      case 'fused-mbconv':
+        entries.push({
+          swatch: outlined(PALETTE.fusedMbconv),
+          text: `${name} (fused inverted residual): full k×k conv expanding to ${block.expandRatio}× the channels, ${se}1×1 project; ` +
+            'dashed outline: the expanded width',
+        });
+        break;
+      case 'depthwise-separable':
+        entries.push({ swatch: plain(PALETTE.depthwiseSeparable), text: `${name} (depthwise-separable): depthwise k×k, ${se}1×1 project; no expand conv` });
+        break;
+      case 'conv-bn-act':
+        entries.push({ swatch: plain(PALETTE.plainConv), text: `${name}: one full k×k conv, BN and ${act}, added to its input when shapes match` });
+        break;
+    }
   }
   entries.push({
     swatch: element('rect', { x: 5, y: -6, width: 12, height: 8, fill: PALETTE.plainConv, stroke: PALETTE.ink }),
@@ -188,7 +228,7 @@ function titleOf(network: NetworkSpec, resolution: number): string {
   const { width, depth } = network.coefficients;
   const name = network.name === 'custom'
     ? `EfficientNet (custom: width ×${width}, depth ×${depth})`
-    : `EfficientNet-${network.name.toUpperCase()}`;
+    : variantTitle(network.name);
   return `${name} at ${square(resolution)}`;
 }
 
@@ -234,7 +274,7 @@ export function networkDiagram(network: NetworkSpec, resolution = network.coeffi
     const x = centres[i];
     const h = boxHeight(column.side);
     const marks: SvgElement[] = [];
-    if (column.expandedChannels !== null) marks.push(halo(x, middle, boxWidth(column.expandedChannels), h));
+    if (column.expandedChannels !== null) marks.push(halo(x, middle, boxWidth(column.expandedChannels), h, columnFill(column)));
     marks.push(box(column, x, middle, boxWidth(column.channels), h));
     if (column.blocks.some((b) => b.seChannels > 0)) marks.push(seBadge(x, badgeY));
     return element('g', {

@@ -13,6 +13,7 @@ export const PALETTE = {
   params: '#4477aa',
   macs: '#ee6677',
   mbconv: '#ee7733',
+  fusedMbconv: '#ccbb44',
   depthwiseSeparable: '#66ccee',
   plainConv: '#bbbbbb',
   image: '#ffffff',

@@ -6,7 +6,7 @@
  */
 import { buildNetwork } from '../arch/network.js';
 import { summarizeNetwork } from '../arch/summary.js';
-import { VARIANT_NAMES, VARIANTS, type ScalingCoefficients } from '../arch/variants.js';
+import { COMPOUND_VARIANT_NAMES, VARIANTS, type ScalingCoefficients } from '../arch/variants.js';
 import { ConfigError } from '../errors.js';
 import { PALETTE } from './palette.js';
 import { formatCount, formatGrouped, formatMultiplier, linearScale, logScale, type Scale } from './scales.js';
@@ -33,7 +33,7 @@ export interface FamilyRow extends FamilyMember {
 
 /** B0 to B8 and L2 with their published coefficients, in table order. */
 export function officialFamily(): FamilyMember[] {
-  return VARIANT_NAMES.map((name) => ({ label: name, coefficients: VARIANTS[name] }));
+  return COMPOUND_VARIANT_NAMES.map((name) => ({ label: name, coefficients: VARIANTS[name] }));
 }
 
 /** The chart's data: the network of each member, built and summarised at its resolution. */

@@ -3,7 +3,7 @@
  * runs. The graph is the inference network with BN already folded into each conv, exactly the
  * graph an optimising converter would leave:
  *
- *   input [N, 3, H, W] -> Conv+swish (stem) -> blocks -> Conv+swish (head) -> GlobalAveragePool
+ *   input [N, 3, H, W] -> Conv+act (stem) -> blocks -> Conv+act (head) -> GlobalAveragePool
  *     -> Flatten = features [N, head] -> Gemm = logits [N, classes]
  *
  * N, H and W are symbolic: one file serves every batch size and resolution.
@@ -13,13 +13,18 @@
  *   which is TF's SAME rule for every input size (explicit pads could only match one size).
  * - Depthwise convs are Conv with group = channels, weight [C, 1, k, k].
  * - swish is Sigmoid then Mul: the exact function, no approximation (HardSwish is a different one).
+ *   ReLU6 (EfficientNet-Lite) is Clip to [0, 6]; ReLU is Relu.
+ * - Blocks walk the network's block list: MBConv, depthwise-separable, fused-MBConv (a full kxk
+ *   expansion conv) and conv-bn-act (EfficientNetV2's first stage), each with SE only where the
+ *   topology has it.
  * - SE: GlobalAveragePool, 1x1 Conv with bias, swish, 1x1 Conv with bias, Sigmoid, Mul (broadcast
  *   over H and W).
  */
-import { expectedTensors } from '../arch/layers.js';
+import { blockModules, expectedTensors } from '../arch/layers.js';
 import type { BlockSpec, NetworkSpec } from '../arch/network.js';
 import type { PaddingMode } from '../arch/padding.js';
-import { STEM } from '../arch/stages.js';
+import type { ActivationName } from '../arch/topology.js';
+import { variantTitle } from '../arch/variants.js';
 import { ConfigError, ResourceLimitError } from '../errors.js';
 import { matchTensors } from '../weights/match.js';
 import { foldingRecipe, type FoldedTensor } from '../weights/recipe.js';
@@ -39,7 +44,7 @@ export interface OnnxExportOptions {
 }
 
 /**
- * Every op used (Conv, Sigmoid, Mul, Add, GlobalAveragePool, Flatten, Gemm) has the meaning used
+ * Every op used (Conv, Sigmoid, Mul, Add, Clip, Relu, GlobalAveragePool, Flatten, Gemm) has the meaning used
  * here in every opset from 11 to 17, and 17 is the last one IR version 8 (the schema we encode
  * with) covers. 13 is old enough for any current runtime.
  */
@@ -60,6 +65,9 @@ export function foldedWeightBytes(network: NetworkSpec): number {
   return foldingRecipe(network).reduce((sum, t) => sum + (elementCount(t.shape) + t.outChannels) * 4, 0);
 }
 
+/** `EfficientNetV2-S`, or `EfficientNet (custom)` for coefficients outside the table. */
+const networkTitle = (network: NetworkSpec): string => (network.name === 'custom' ? 'EfficientNet (custom)' : variantTitle(network.name));
+
 export function exportOnnx(options: OnnxExportOptions): Uint8Array {
   const { network, weights, padding, bnEps } = options;
   const opset = options.opset ?? DEFAULT_OPSET;
@@ -70,7 +78,7 @@ export function exportOnnx(options: OnnxExportOptions): Uint8Array {
   const weightBytes = foldedWeightBytes(network);
   if (weightBytes > MAX_INLINE_WEIGHT_BYTES) {
     throw new ResourceLimitError(
-      `EfficientNet-${network.name.toUpperCase()} has ${weightBytes} bytes of folded weights, above the ` +
+      `${networkTitle(network)} has ${weightBytes} bytes of folded weights, above the ` +
         `${MAX_INLINE_WEIGHT_BYTES} bytes an ONNX model can hold inline (protobuf's 2 GiB limit); ` +
         'external-data export is not implemented',
     );
@@ -110,6 +118,21 @@ export function exportOnnx(options: OnnxExportOptions): Uint8Array {
 
   const swish = (x: string): string => graph.node('Mul', [x, graph.node('Sigmoid', [x], `${x}.sigmoid`)], `${x}.swish`);
 
+  // ReLU6 is Clip between two scalar initializers (inputs, not attributes, from opset 11 on).
+  let clipBounds: readonly [string, string] | null = null;
+  const relu6 = (x: string): string => {
+    clipBounds ??= [graph.initializer('relu6.min', new Float32Array([0]), []), graph.initializer('relu6.max', new Float32Array([6]), [])];
+    return graph.node('Clip', [x, ...clipBounds], `${x}.relu6`);
+  };
+
+  const activate = (x: string, activation: ActivationName): string => {
+    switch (activation) {
+      case 'swish': return swish(x);
+      case 'relu6': return relu6(x);
+      case 'relu': return graph.node('Relu', [x], `${x}.relu`);
+    }
+  };
+
   const squeezeExcite = (x: string, block: BlockSpec): string => {
     const pooled = graph.node('GlobalAveragePool', [x], `${block.name}.se.pool`); // [n, c, 1, 1]
     const squeezed = swish(conv(pooled, `${block.name}.se.conv_reduce`, 1)); // [n, se, 1, 1]
@@ -117,23 +140,21 @@ export function exportOnnx(options: OnnxExportOptions): Uint8Array {
     return graph.node('Mul', [x, gate], `${block.name}.se`);
   };
 
+  /** A block as its parts (blockModules): [1x1 expand] -> kxk conv (depthwise or full) -> [SE] -> [1x1 project], [+ input]. */
   const blockOutput = (x: string, block: BlockSpec): string => {
-    const p = block.name;
-    let y: string;
-    if (block.kind === 'depthwise-separable') {
-      y = swish(conv(x, `${p}.conv_dw`, block.stride, block.inChannels)); // [n, in, h/stride, w/stride]
-      y = conv(squeezeExcite(y, block), `${p}.conv_pw`, 1); // [n, out, h/stride, w/stride]
-    } else {
-      y = swish(conv(x, `${p}.conv_pw`, 1)); // [n, expanded, h, w]
-      y = swish(conv(y, `${p}.conv_dw`, block.stride, block.expandedChannels)); // [n, expanded, h/stride, w/stride]
-      y = conv(squeezeExcite(y, block), `${p}.conv_pwl`, 1); // [n, out, h/stride, w/stride]
-    }
-    return block.residual ? graph.node('Add', [x, y], `${p}.residual`) : y;
+    const modules = blockModules(block);
+    let y = x; // [n, in, h, w]
+    if (modules.expand !== null) y = activate(conv(y, modules.expand.conv, 1), block.activation); // [n, expanded, h, w]
+    const groups = modules.spatial.depthwise ? block.expandedChannels : 1;
+    y = activate(conv(y, modules.spatial.conv, block.stride, groups), block.activation); // [n, expanded, h/stride, w/stride]
+    if (block.seChannels > 0) y = squeezeExcite(y, block);
+    if (modules.project !== null) y = conv(y, modules.project.conv, 1); // [n, out, h/stride, w/stride]
+    return block.residual ? graph.node('Add', [x, y], `${block.name}.residual`) : y;
   };
 
-  let x = swish(conv('input', 'conv_stem', STEM.stride)); // [n, stem, h/2, w/2]
+  let x = activate(conv('input', 'conv_stem', network.stem.stride), network.stem.activation); // [n, stem, h/2, w/2]
   for (const block of network.blocks) x = blockOutput(x, block);
-  const head = swish(conv(x, 'conv_head', 1)); // [n, head, h/32, w/32]
+  const head = activate(conv(x, 'conv_head', 1), network.head.activation); // [n, head, h/32, w/32]
   const pooled = graph.node('GlobalAveragePool', [head], 'global_pool'); // [n, head, 1, 1]
   graph.node('Flatten', [pooled], 'features', { axis: 1 }); // [n, head]
   const classifier = parameters('classifier');
@@ -148,7 +169,7 @@ export function exportOnnx(options: OnnxExportOptions): Uint8Array {
     ],
     opset,
     metadata: { variant: network.name, padding, bn_eps: String(bnEps) },
-    docString: `EfficientNet-${network.name.toUpperCase()}, ${padding} padding, BN (eps ${bnEps}) folded into the convs. ` +
+    docString: `${networkTitle(network)}, ${padding} padding, BN (eps ${bnEps}) folded into the convs. ` +
       'Input: normalised RGB images, NCHW float32.',
   });
 }

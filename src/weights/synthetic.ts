@@ -74,11 +74,17 @@ const SWISH_GAIN = 0.2505;
 const SWISH_OUTPUT_MOMENT = ACTIVATION_INPUT_STD ** 2 * SWISH_GAIN;
 /** Std of the head's swish input: the last activation, so it can work in swish's curved range. */
 const HEAD_ACTIVATION_STD = 1;
+/**
+ * Std of a conv-bn-act block's activation input. Its output is the block's output, so it works at
+ * unit scale like the head; there are at most four such blocks, too few for swish's scale
+ * feedback (see above) to build up.
+ */
+const CONV_BLOCK_ACTIVATION_STD = 1;
 /** E[swish(z)^2] for z ~ N(0, 1): the pooled features' E[f^2] on a 1x1 head map. */
 const HEAD_SWISH_OUTPUT_MOMENT = 0.3558;
 /**
- * E[act(z)^2] / E[z^2] for z ~ N(0, 0.05^2), and E[act(z)^2] for z ~ N(0, 1) (the head), per
- * activation. ReLU keeps the positive half: exactly 1/2 of the second moment; ReLU6 is the same
+ * E[act(z)^2] / E[z^2] for z ~ N(0, 0.05^2), and E[act(z)^2] for z ~ N(0, 1) (the head and
+ * conv-bn-act blocks), per activation. ReLU keeps the positive half: exactly 1/2 of the second moment; ReLU6 is the same
  * here because 6 lies 120 (and 6) standard deviations out, where no value reaches.
  */
 const ACTIVATION_GAIN: Readonly<Record<ActivationName, number>> = { swish: SWISH_GAIN, relu6: 0.5, relu: 0.5 };
@@ -196,10 +202,13 @@ function blockRecipes(recipes: Map<string, TensorRecipe>, block: BlockSpec, inpu
   const { spatial } = modules;
   const spatialIn = modules.expand !== null ? block.expandedChannels : block.inChannels;
   if (modules.project === null) {
-    // conv-bn-act: the block ends in its activation, so the branch is an activation output.
-    recipes.set(`${spatial.conv}.weight`, fanInWeights(spatialIn * block.kernel * block.kernel, convGain(moment, activationMoment)));
-    batchNormRecipes(recipes, spatial.bn, 1, ACTIVATION_INPUT_STD);
-    return block.residual ? inputMoment + activated : activated;
+    // conv-bn-act (V2's first stage, 1 to 4 blocks): the block ends in its activation, so like the
+    // head it works at std 1 and hands on an output of order one, as every other block does.
+    const target = CONV_BLOCK_ACTIVATION_STD ** 2;
+    recipes.set(`${spatial.conv}.weight`, fanInWeights(spatialIn * block.kernel * block.kernel, convGain(moment, target)));
+    batchNormRecipes(recipes, spatial.bn, 1, CONV_BLOCK_ACTIVATION_STD);
+    const branch = HEAD_OUTPUT_MOMENT[block.activation];
+    return block.residual ? inputMoment + branch : branch;
   }
   const gain = convGain(moment, activationMoment);
   recipes.set(`${spatial.conv}.weight`, spatial.depthwise

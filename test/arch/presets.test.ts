@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/errors.js';
 import { findPreset, PRESET_NAMES, PRESETS, type CheckpointPreset } from '../../src/arch/presets.js';
-import { COMPOUND_VARIANT_NAMES, VARIANTS } from '../../src/arch/variants.js';
+import { COMPOUND_VARIANT_NAMES, LITE_VARIANT_NAMES, VARIANTS } from '../../src/arch/variants.js';
 
 // Preset values are literals copied from timm, never computed, so every comparison is exact.
 
 const architectureOf = (name: string): string => name.split('.', 1)[0];
 const tagOf = (name: string): string => name.split('.', 2)[1];
-const tfPresets = PRESETS.filter((p) => p.name.startsWith('tf_efficientnet_'));
-const ptPresets = PRESETS.filter((p) => p.name.startsWith('efficientnet_'));
+const tfPresets = PRESETS.filter((p) => p.name.startsWith('tf_efficientnet'));
+const ptPresets = PRESETS.filter((p) => p.name.startsWith('efficientnet'));
 const variantsOf = (presets: readonly CheckpointPreset[]): string[] =>
   [...new Set(presets.map((p) => p.variant))].sort();
 
@@ -77,20 +77,33 @@ describe('checkpoint preset data', () => {
 
   it("names each preset's variant in its architecture", () => {
     for (const p of PRESETS) {
-      expect(architectureOf(p.name).endsWith(`_${p.variant}`), p.name).toBe(true);
+      // V2 architectures spell the variant after `efficientnetv2_`: tf_efficientnetv2_s is v2_s.
+      const suffix = p.variant.startsWith('v2_') ? p.variant.slice(3) : p.variant;
+      expect(architectureOf(p.name).endsWith(`_${suffix}`), p.name).toBe(true);
+      expect(architectureOf(p.name).includes('efficientnetv2'), p.name).toBe(p.variant.startsWith('v2_'));
     }
   });
 
-  it('covers b0..b8 and l2 for TensorFlow ports and b0..b5 for PyTorch-trained weights', () => {
-    expect(variantsOf(tfPresets)).toEqual([...COMPOUND_VARIANT_NAMES].sort());
-    expect(variantsOf(ptPresets)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5']);
+  it('covers b0..b8, l2, lite0..lite4 and V2 for TensorFlow ports and b0..b5 and V2-rw-S for PyTorch-trained weights', () => {
+    expect(variantsOf(tfPresets)).toEqual([...COMPOUND_VARIANT_NAMES, ...LITE_VARIANT_NAMES,
+      'v2_b0', 'v2_b1', 'v2_b2', 'v2_b3', 'v2_s', 'v2_m', 'v2_l', 'v2_xl'].sort());
+    expect(variantsOf(ptPresets)).toEqual(['b0', 'b1', 'b2', 'b3', 'b4', 'b5', 'v2_rw_s']);
   });
 
-  it("runs TensorFlow ports at the variant's native resolution unless the tag names another", () => {
+  it('gives Lite and V2 TensorFlow ports mean and std 0.5, except V2-B0..B2 trained on ImageNet-1k alone', () => {
+    for (const p of tfPresets.filter((q) => q.variant.startsWith('lite') || q.variant.startsWith('v2_'))) {
+      const imagenet = /^v2_b[012]$/.test(p.variant) || p.name === 'tf_efficientnetv2_b3.in1k';
+      expect(p.mean, p.name).toEqual(imagenet ? [0.485, 0.456, 0.406] : [0.5, 0.5, 0.5]);
+    }
+    expect(findPreset('tf_efficientnet_lite4.in1k')).toMatchObject({ inputSize: 380, cropPct: 0.92, interpolation: 'bilinear' });
+    expect(findPreset('tf_efficientnetv2_m')).toMatchObject({ inputSize: 384, testInputSize: 480, cropPct: 1.0, cropMode: 'squash' });
+  });
+
+  it("evaluates TensorFlow ports at the variant's native resolution unless the tag names another", () => {
     for (const p of tfPresets) {
       const resolutionInTag = /_(\d+)$/.exec(tagOf(p.name));
       const expected = resolutionInTag ? Number(resolutionInTag[1]) : VARIANTS[p.variant].resolution;
-      expect(p.inputSize, p.name).toBe(expected);
+      expect(p.testInputSize ?? p.inputSize, p.name).toBe(expected);
     }
   });
 

@@ -1,14 +1,14 @@
 /**
  * The project's SIMD core against an independent implementation, the TensorFlow.js reference
- * forward pass (test/support/tfjs-efficientnet.ts), on synthetic weights for every variant, B0 to
- * L2, block by block. Also checks the reference's own bookkeeping (padding rules, batching,
+ * forward pass (test/support/tfjs-efficientnet.ts), on synthetic weights for every variant (B0 to
+ * L2, Lite0 to Lite4, EfficientNetV2), block by block. Also checks the reference's own bookkeeping (padding rules, batching,
  * shapes) and the synthetic weights' contract that activations stay of order one.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { networkLayers } from '../../src/arch/layers.js';
 import { buildNetwork, type NetworkSpec } from '../../src/arch/network.js';
-import { COMPOUND_VARIANT_NAMES, type VariantName } from '../../src/arch/variants.js';
+import { VARIANT_NAMES, type VariantName } from '../../src/arch/variants.js';
 import { InputShapeError, WeightsMismatchError } from '../../src/errors.js';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { parseSafetensors } from '../../src/weights/safetensors.js';
@@ -22,8 +22,10 @@ const BATCH = 2;
  * Small inputs keep the CPU backend's time in check (L2 is 858M multiply-adds at 32). Sizes that
  * are not powers of two give SAME padding odd totals at some stride-2 layers.
  */
-const RESOLUTION: Readonly<Partial<Record<VariantName, number>>> = {
+const RESOLUTION: Readonly<Record<VariantName, number>> = {
   b0: 64, b1: 64, b2: 64, b3: 64, b4: 48, b5: 48, b6: 48, b7: 32, b8: 32, l2: 32,
+  lite0: 64, lite1: 64, lite2: 64, lite3: 48, lite4: 48,
+  v2_b0: 64, v2_b1: 64, v2_b2: 48, v2_b3: 48, v2_s: 48, v2_m: 32, v2_l: 32, v2_xl: 32, v2_rw_s: 48,
 };
 
 const SAME = { padding: 'same', bnEps: 1e-3 } as const;
@@ -122,7 +124,7 @@ async function runBoth(variant: VariantName): Promise<{ network: NetworkSpec; sa
   const network = buildNetwork(variant);
   const weights = createSyntheticWeights({ variant, seed: SEED });
   const file = parseSafetensors(weights);
-  const size = RESOLUTION[variant]!;
+  const size = RESOLUTION[variant];
   const shape = [BATCH, 3, size, size] as const;
   const input = testImages(size);
   const same = await tfjsForward(network, file, input, shape, { ...SAME, keepBlocks: true });
@@ -180,14 +182,18 @@ describe('core against the tfjs reference', () => {
 });
 
 describe('core and tfjs reference on synthetic weights, every variant', () => {
-  it.each(COMPOUND_VARIANT_NAMES)('%s: core matches the reference, the synthetic contract holds under both paddings, which differ', async (variant) => {
+  it.each(VARIANT_NAMES)('%s: core matches the reference, the synthetic contract holds under both paddings, which differ', async (variant) => {
     const { network, same, symmetric } = await runBoth(variant);
-    expectContract(network, RESOLUTION[variant]!, same);
-    expectContract(network, RESOLUTION[variant]!, symmetric);
+    expectContract(network, RESOLUTION[variant], same);
+    expectContract(network, RESOLUTION[variant], symmetric);
     // The padding families read different border pixels at every stride-2 layer on even sizes:
-    // measured, the largest logit difference is 2.2 to 4 logit stds. BN eps alone (1e-3 vs 1e-5)
-    // moves logits by about 0.08 std, so this fails if one padding rule were used for both.
-    expect(maxAbsDiff(same.logits, symmetric.logits)).toBeGreaterThan(std(same.logits));
+    // measured, the largest logit difference is 0.78 to 1.6 logit stds for Lite (ReLU6 and no SE:
+    // less of the border reaches the logits) and above 1 for every other variant (2.2 to 4.4 for
+    // B0-L2, V2-L and V2-XL). BN eps alone (1e-3 vs 1e-5)
+    // moves logits by about 0.08 std, so half a std fails if one padding rule were used for both.
+    const paddingEffect = maxAbsDiff(same.logits, symmetric.logits) / std(same.logits);
+    console.log(`${variant}: the padding family moves logits by up to ${paddingEffect.toFixed(2)} logit stds`);
+    expect(paddingEffect).toBeGreaterThan(0.5);
   });
 });
 

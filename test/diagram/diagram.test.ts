@@ -5,9 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildNetwork, convOutputSize, type BlockSpec } from '../../src/arch/network.js';
 import { customScaling } from '../../src/arch/scaling.js';
-import { STEM } from '../../src/arch/stages.js';
 import { summarizeNetwork } from '../../src/arch/summary.js';
-import { VARIANT_NAMES, VARIANTS } from '../../src/arch/variants.js';
+import { STEM } from '../../src/arch/stages.js';
+import { COMPOUND_VARIANT_NAMES, VARIANT_NAMES, VARIANTS } from '../../src/arch/variants.js';
 import { networkDiagram } from '../../src/diagram/network-diagram.js';
 import { formatCount, formatMultiplier, linearScale, logScale } from '../../src/diagram/scales.js';
 import { familyRows, officialFamily, scalingDiagram, type FamilyMember } from '../../src/diagram/scaling-chart.js';
@@ -237,14 +237,14 @@ describe('the scaling chart', () => {
   const rows = familyRows(officialFamily());
 
   it('has one group per variant, in table order, labelled with its name and resolution', () => {
-    expect(groups.map((g) => g.attributes.get('data-variant'))).toEqual([...VARIANT_NAMES]);
-    for (const name of VARIANT_NAMES) {
+    expect(groups.map((g) => g.attributes.get('data-variant'))).toEqual([...COMPOUND_VARIANT_NAMES]);
+    for (const name of COMPOUND_VARIANT_NAMES) {
       expect(texts(groupOf(name))).toEqual(expect.arrayContaining([name, `${VARIANTS[name].resolution} px`]));
     }
   });
 
   it('labels parameters and multiply-adds as summarizeNetwork counts them', () => {
-    for (const name of VARIANT_NAMES) {
+    for (const name of COMPOUND_VARIANT_NAMES) {
       const summary = summarizeNetwork(buildNetwork(name), VARIANTS[name].resolution);
       const group = groupOf(name);
       const label = (cls: string): string => textContent(descendants(group).find((e) => hasClass(e, cls))!);
@@ -316,17 +316,25 @@ describe('the network diagram', () => {
       expect(columns.map((c) => c.attributes.get('data-column'))).toEqual(
         ['input', 'conv_stem', ...stages.map((s) => `blocks.${s[0].stage}`), 'conv_head', 'classifier']);
 
-      let side = convOutputSize(resolution, STEM.stride);
+      let side = convOutputSize(resolution, network.stem.stride);
+      // The block type each kind is drawn as: the name papers use for it.
+      const typeName = (b: BlockSpec): string => ({
+        'depthwise-separable': `MBConv${b.expandRatio}`, mbconv: `MBConv${b.expandRatio}`,
+        'fused-mbconv': `FusedMBConv${b.expandRatio}`, 'conv-bn-act': `Conv${b.kernel}×${b.kernel}`,
+      })[b.kind];
       stages.forEach((blocks, i) => {
         const first = blocks[0];
         for (const b of blocks) side = convOutputSize(side, b.stride);
         const group = columns[i + 2];
         const text = texts(group).join('\n');
-        expect(text).toContain(`MBConv${first.expandRatio}`);
+        expect(text).toContain(typeName(first));
         expect(text).toContain(`${first.kernel}×${first.kernel}, stride ${first.stride}`);
         expect(text).toContain(`${blocks.length} block`);
         expect(text).toContain(`${blocks[blocks.length - 1].outChannels} ch, ${side}×${side}`);
-        expect(descendants(group).some((e) => hasClass(e, 'se') && textContent(e) === 'SE')).toBe(true);
+        expect(hasClass(group, first.kind)).toBe(true);
+        // The SE badge is drawn exactly where the data has SE: every B stage, no Lite stage, V2's MBConv stages only.
+        expect(descendants(group).some((e) => hasClass(e, 'se') && textContent(e) === 'SE')).toBe(first.seChannels > 0);
+        expect(descendants(group).some((e) => hasClass(e, 'expanded'))).toBe(first.kind === 'mbconv' || first.kind === 'fused-mbconv');
       });
       const head = texts(columns[columns.length - 2]).join('\n');
       expect(head).toContain(`${network.headChannels} ch, ${side}×${side}`);

@@ -84,6 +84,11 @@ describe('exported models on ONNX Runtime Web match the core', () => {
     { variant: 'b0', padding: 'symmetric', shape: [2, 3, 67, 45] },
     // Wider and deeper: stage 1 has a residual block, and channel counts are not multiples of 16.
     { variant: 'b3', padding: 'same', shape: [1, 3, 96, 96] },
+    // Lite: ReLU6 (Clip) and no SE. V2: conv-bn-act and fused-MBConv stages (full 3x3 convs), SE only
+    // in the MBConv stages; V2-S's first stage has conv-bn-act blocks with a residual.
+    { variant: 'lite0', padding: 'same', shape: [1, 3, 96, 96] },
+    { variant: 'v2_b0', padding: 'same', shape: [2, 3, 67, 45] },
+    { variant: 'v2_s', padding: 'symmetric', shape: [1, 3, 64, 64] },
   ];
   for (const { variant, padding, shape } of cases) {
     it(`${variant} ${padding} ${shape.join('x')}`, async () => {

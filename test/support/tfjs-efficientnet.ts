@@ -34,7 +34,7 @@ export interface TfjsForwardOptions {
 export interface TfjsForwardResult {
   /** [n, numClasses] */
   readonly logits: Float32Array;
-  /** Globally pooled head activations (after BN and swish), [n, headChannels]. */
+  /** Globally pooled head activations (after BN and the head's activation), [n, headChannels]. */
   readonly features: Float32Array;
   /** Block name (`blocks.{stage}.{i}`) -> its output, [n, c, h, w]; only with `keepBlocks`. */
   readonly blocks?: Map<string, Float32Array>;
@@ -116,6 +116,12 @@ function pointwise(x: tf.Tensor4D, weights: WeightSource, name: string): tf.Tens
 
 const swish = <T extends tf.Tensor>(x: T): T => tf.mul(x, tf.sigmoid(x));
 
+/** The activation a block or the stem/head names, with stock tfjs ops (tf.relu6 is min(max(x, 0), 6)). */
+function activate(x: tf.Tensor4D, activation: 'swish' | 'relu6' | 'relu'): tf.Tensor4D {
+  if (activation === 'swish') return swish(x);
+  return activation === 'relu6' ? tf.relu6(x) : tf.relu(x);
+}
+
 /** Inference BN with the file's running statistics, unfolded; x is [n, h, w, c]. */
 function batchNorm(x: tf.Tensor4D, weights: WeightSource, name: string, eps: number): tf.Tensor4D {
   return tf.batchNorm(
@@ -141,19 +147,34 @@ function squeezeExcite(x: tf.Tensor4D, weights: WeightSource, prefix: string): t
   return tf.mul(x, tf.reshape(gates, [x.shape[0], 1, 1, x.shape[3]]));
 }
 
+/**
+ * One block, written out per kind with timm's module names (EfficientNet's DS and MBConv blocks,
+ * EfficientNetV2's ConvBnAct and EdgeResidual blocks): nothing here is shared with the project's
+ * own walk of the block list.
+ */
 function blockForward(x: tf.Tensor4D, block: BlockSpec, weights: WeightSource, options: TfjsForwardOptions): tf.Tensor4D {
   const p = block.name;
   const eps = options.bnEps;
+  const act = (t: tf.Tensor4D): tf.Tensor4D => activate(t, block.activation);
+  const se = (t: tf.Tensor4D): tf.Tensor4D => (block.seChannels > 0 ? squeezeExcite(t, weights, p) : t);
   let y = x; // [n, h, w, c]
-  if (block.kind === 'depthwise-separable') {
-    y = swish(batchNorm(spatialConv(y, weights.depthwise(`${p}.conv_dw`), block.stride, options.padding, true), weights, `${p}.bn1`, eps));
-    y = squeezeExcite(y, weights, p);
-    y = batchNorm(pointwise(y, weights, `${p}.conv_pw`), weights, `${p}.bn2`, eps);
-  } else {
-    y = swish(batchNorm(pointwise(y, weights, `${p}.conv_pw`), weights, `${p}.bn1`, eps));
-    y = swish(batchNorm(spatialConv(y, weights.depthwise(`${p}.conv_dw`), block.stride, options.padding, true), weights, `${p}.bn2`, eps));
-    y = squeezeExcite(y, weights, p);
-    y = batchNorm(pointwise(y, weights, `${p}.conv_pwl`), weights, `${p}.bn3`, eps);
+  switch (block.kind) {
+    case 'conv-bn-act':
+      y = act(batchNorm(spatialConv(y, weights.conv(`${p}.conv`), block.stride, options.padding, false), weights, `${p}.bn1`, eps));
+      break;
+    case 'depthwise-separable':
+      y = act(batchNorm(spatialConv(y, weights.depthwise(`${p}.conv_dw`), block.stride, options.padding, true), weights, `${p}.bn1`, eps));
+      y = batchNorm(pointwise(se(y), weights, `${p}.conv_pw`), weights, `${p}.bn2`, eps);
+      break;
+    case 'fused-mbconv':
+      y = act(batchNorm(spatialConv(y, weights.conv(`${p}.conv_exp`), block.stride, options.padding, false), weights, `${p}.bn1`, eps));
+      y = batchNorm(pointwise(se(y), weights, `${p}.conv_pwl`), weights, `${p}.bn2`, eps);
+      break;
+    case 'mbconv':
+      y = act(batchNorm(pointwise(y, weights, `${p}.conv_pw`), weights, `${p}.bn1`, eps));
+      y = act(batchNorm(spatialConv(y, weights.depthwise(`${p}.conv_dw`), block.stride, options.padding, true), weights, `${p}.bn2`, eps));
+      y = batchNorm(pointwise(se(y), weights, `${p}.conv_pwl`), weights, `${p}.bn3`, eps);
+      break;
   }
   return block.residual ? tf.add(x, y) : y;
 }
@@ -184,7 +205,8 @@ export async function tfjsForward(
 
   let x = tf.tidy(() => {
     const image = tf.transpose(tf.tensor4d(input, [n, channels, h, w]), [0, 2, 3, 1]) as tf.Tensor4D; // [n, h, w, 3]
-    return swish(batchNorm(spatialConv(image, weights.conv('conv_stem'), 2, options.padding, false), weights, 'bn1', eps));
+    const stem = spatialConv(image, weights.conv('conv_stem'), network.stem.stride, options.padding, false);
+    return activate(batchNorm(stem, weights, 'bn1', eps), network.stem.activation);
   });
   const blocks = options.keepBlocks ? new Map<string, Float32Array>() : undefined;
   for (const block of network.blocks) {
@@ -194,7 +216,7 @@ export async function tfjsForward(
     blocks?.set(block.name, toNchw(x));
   }
   const [features, logits] = tf.tidy(() => {
-    const head = swish(batchNorm(pointwise(x, weights, 'conv_head'), weights, 'bn2', eps)); // [n, h', w', head]
+    const head = activate(batchNorm(pointwise(x, weights, 'conv_head'), weights, 'bn2', eps), network.head.activation); // [n, h', w', head]
     const pooled = tf.mean(head, [1, 2]) as tf.Tensor2D; // [n, head]
     return [pooled, linear(pooled, weights, 'classifier')]; // [n, head], [n, classes]
   });

@@ -115,6 +115,20 @@ describe('b3 on 1 to 4 threads', () => {
   });
 });
 
+describe('Lite and V2 on 1 to 4 threads', () => {
+  // Lite: ReLU6 epilogues and no SE. V2: full 3x3 convs (conv-bn-act with a residual, fused-MBConv)
+  // cut into bands of output rows, then MBConv with SE.
+  it.each([['lite0', [2, 3, 97, 131]], ['v2_s', [1, 3, 128, 96]], ['v2_b0', [2, 3, 75, 61]]] as const)(
+    '%s gives the same bits at %j', async (variant, shape) => {
+      const nets = await createNets({ variant, weights: createSyntheticWeights({ variant, seed: 15 }) }, THREAD_COUNTS);
+      try {
+        expectAllEqual(await hashes(nets, [...shape], 11));
+      } finally {
+        for (const net of nets.values()) net.dispose();
+      }
+    });
+});
+
 describe('the browsers\' way in Node: a worker coordinates and this thread only awaits', () => {
   it('gives the one-thread bits for every output, with and without hooks', async () => {
     const network = buildNetwork('b0');

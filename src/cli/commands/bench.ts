@@ -3,7 +3,7 @@
  * median of repeated runs after a warm-up (single runs on a shared machine vary by 10-20%).
  */
 import { EfficientNet } from '../../efficientnet.js';
-import { VARIANTS, isVariantName } from '../../arch/variants.js';
+import { VARIANTS, isVariantName, VARIANT_LIST, variantTitle } from '../../arch/variants.js';
 import { summarizeNetwork } from '../../arch/summary.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
@@ -24,7 +24,7 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
     json: { type: 'boolean', default: false },
   });
   const variant = requireOption(values.variant, '--variant');
-  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
+  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected ${VARIANT_LIST}`);
   const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
   const batch = integerOption(values.batch, '--batch', 1);
   const runs = integerOption(values.runs, '--runs', 10);
@@ -60,7 +60,7 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
     out(JSON.stringify(report));
     return;
   }
-  out(`EfficientNet-${variant.toUpperCase()} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, ${simd.mode} SIMD, ${weightsLabel}`);
+  out(`${variantTitle(variant)} ${resolution}x${resolution} batch ${batch}, ${threads} thread${threads === 1 ? '' : 's'}, ${simd.mode} SIMD, ${weightsLabel}`);
   for (const line of engineFallbacks(net)) out(`  ${line}`);
   out(`  median ${medianMs.toFixed(1)} ms over ${runs} runs (min ${report.minMs.toFixed(1)}, max ${report.maxMs.toFixed(1)})`);
   out(`  ${report.imagesPerSecond.toFixed(1)} images/s, ${report.gmacsPerSecond.toFixed(2)} G multiply-adds/s; load ${loadMs.toFixed(0)} ms`);

@@ -3,7 +3,7 @@
  * file computed from the architecture tables.
  */
 import { buildNetwork } from '../../arch/network.js';
-import { VARIANTS, isVariantName } from '../../arch/variants.js';
+import { VARIANTS, isVariantName, VARIANT_LIST } from '../../arch/variants.js';
 import { networkDiagram } from '../../diagram/network-diagram.js';
 import { scalingDiagram } from '../../diagram/scaling-chart.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
@@ -32,7 +32,7 @@ export function diagramCommand(argv: string[], out: (line: string) => void): voi
     svg = scalingDiagram();
   } else {
     const variant = requireOption(values.variant, '--variant');
-    if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
+    if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected ${VARIANT_LIST}`);
     const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
     svg = networkDiagram(buildNetwork(variant), resolution);
   }

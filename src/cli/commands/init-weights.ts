@@ -2,7 +2,7 @@
  * `efficientnet init-weights`: a deterministic synthetic checkpoint with timm's names and shapes,
  * for trying the tools and running tests where no pretrained weights can be downloaded.
  */
-import { isVariantName } from '../../arch/variants.js';
+import { isVariantName, VARIANT_LIST } from '../../arch/variants.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { writeOutputFile } from '../files.js';
 import { parseOptions, requireOption, UsageError } from '../args.js';
@@ -16,7 +16,7 @@ export function initWeightsCommand(argv: string[], out: (line: string) => void):
     out: { type: 'string' },
   });
   const variant = requireOption(values.variant, '--variant');
-  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
+  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected ${VARIANT_LIST}`);
   const seedText = requireOption(values.seed, '--seed');
   const seed = Number(seedText);
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UsageError(`--seed must be an integer from 0 to 4294967295, got "${seedText}"`);

@@ -4,7 +4,7 @@
  */
 import { buildNetwork } from '../../arch/network.js';
 import { summarizeNetwork } from '../../arch/summary.js';
-import { VARIANTS, isVariantName } from '../../arch/variants.js';
+import { VARIANTS, isVariantName, VARIANT_LIST, variantTitle } from '../../arch/variants.js';
 import { planProgramMemory } from '../../plan/memory.js';
 import { buildProgram } from '../../plan/program.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
@@ -22,7 +22,7 @@ export function summaryCommand(argv: string[], out: (line: string) => void): voi
     json: { type: 'boolean', default: false },
   });
   const variant = requireOption(values.variant, '--variant');
-  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected b0 … b8 or l2`);
+  if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected ${VARIANT_LIST}`);
   const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
   const batch = integerOption(values.batch, '--batch', 1);
   const network = buildNetwork(variant);
@@ -52,7 +52,7 @@ export function summaryCommand(argv: string[], out: (line: string) => void): voi
   out(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const r of rows) out(format(r));
   out('');
-  out(`EfficientNet-${variant.toUpperCase()} at ${resolution}x${resolution}, batch ${batch}`);
+  out(`${variantTitle(variant)} at ${resolution}x${resolution}, batch ${batch}`);
   out(`  parameters:        ${grouped(summary.params)}`);
   out(`  multiply-adds:     ${grouped(summary.macs)} per image (${(summary.macs / 1e9).toFixed(3)} G)`);
   out(`  weights (float32): ${(weightBytes / 2 ** 20).toFixed(1)} MiB`);
