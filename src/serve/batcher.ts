@@ -96,6 +96,16 @@ export class Batcher {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /** Refuses every waiting image with `error` and stops the window timer; a running batch still finishes. */
+  abandon(error: Error): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const entry of waiting) entry.reject(error);
+    this.notifyIfIdle();
+  }
+
   private schedule(): void {
     if (this.running || this.waiting.length === 0) return;
     const age = performance.now() - this.waiting[0].enqueuedAt;

@@ -12,6 +12,7 @@ import { loadServeDependencies } from './dependencies.js';
 import { createMetrics } from './metrics.js';
 import { ModelHost } from './model-host.js';
 import type { ModelWorkerOptions } from './model-protocol.js';
+import { UnavailableError } from './http-errors.js';
 import { buildServer, type ServerLimits, type ServerState } from './server.js';
 
 export interface ServeOptions extends ServerLimits {
@@ -77,6 +78,8 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
     throw error;
   } finally {
     for (const signal of SIGNALS) process.off(signal, onSignal);
+    // Whatever still waits (after a drain timeout) is refused, so no window timer outlives the server.
+    state.model?.batcher.abandon(new UnavailableError('the server stopped before this image ran'));
     await host?.close();
   }
   log('stopped');

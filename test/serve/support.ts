@@ -25,8 +25,11 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
-/** Starts `efficientnet serve --random-weights --port 0` plus `args` and waits until it is ready. */
-export async function startServer(args: readonly string[] = []): Promise<RunningServer> {
+/**
+ * Starts `efficientnet serve --random-weights --port 0` plus `args` and waits until it is ready,
+ * or with `untilReady: false` only until it listens (the model still loading).
+ */
+export async function startServer(args: readonly string[] = [], untilReady = true): Promise<RunningServer> {
   const child = spawn(process.execPath, [MAIN, 'serve', '--model', SERVE_MODEL, '--random-weights', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -38,7 +41,7 @@ export async function startServer(args: readonly string[] = []): Promise<Running
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
       const address = /listening on (http:\/\/\S+)/.exec(stdout);
-      if (address && /^ready: /m.test(stdout)) resolve(address[1]);
+      if (address && (!untilReady || /^ready: /m.test(stdout))) resolve(address[1]);
     });
     void exited.then((code) => reject(new Error(`serve exited with ${code} before it was ready:\n${stdout}${stderr}`)));
   });
