@@ -18,6 +18,18 @@ const FORMAT_NAMES: Readonly<Record<WeightFormat, string>> = {
   hdf5: 'Keras HDF5',
 };
 
+/** The options that run a file of this scheme as it was trained, when the variant is known. */
+function runHint(naming: string, variant: string | null): string | null {
+  if (variant === null) return null;
+  switch (naming) {
+    case 'torchvision': return `--model torchvision/efficientnet_${variant}`;
+    case 'keras': return `--model keras/EfficientNet${variant.toUpperCase()}`;
+    // EfficientNet-PyTorch ported TensorFlow's weights: SAME padding and TensorFlow's BN eps.
+    case 'efficientnet-pytorch': return `--variant ${variant} --padding same --bn-eps 1e-3`;
+    default: return null;
+  }
+}
+
 export async function inspectCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values, positionals } = parseOptions(argv, { json: { type: 'boolean', default: false } }, true);
   if (positionals.length !== 1) throw new UsageError(`give exactly one weights file, got ${positionals.length}`);
@@ -53,6 +65,8 @@ export async function inspectCommand(argv: string[], out: (line: string) => void
   out(`network: ${report.description}`);
   out(`classes: ${report.classes === 0 ? 'none (no classifier: a feature extractor)' : report.classes}`);
   out(`tensors: ${report.tensors} (${dtypeList})${report.mappedTensors !== report.tensors ? `, ${report.mappedTensors} placed under timm names` : ''}`);
+  const hint = runHint(report.naming, report.variant);
+  if (hint !== null) out(`run with: ${hint}`);
   if (report.normalization) {
     out(`normalisation in the file: mean ${report.normalization.mean.join(', ')}, std ${report.normalization.std.join(', ')}`);
   }

@@ -27,15 +27,15 @@ interface TorchTensor extends SourceTensor {
 const isTensorDict = (value: PickleValue): value is PickleDict =>
   value instanceof Map && value.size > 0 && [...value.values()].some((item) => item instanceof TensorRef);
 
-/** The dict of tensors inside a checkpoint, and the key it came from, if any. */
-function findStateDict(root: PickleValue, where: string): { dict: PickleDict; wrapper: string | null } {
+/** The dict of tensors inside a checkpoint: the checkpoint itself, or what a wrapper key holds. */
+function findStateDict(root: PickleValue, where: string): PickleDict {
   if (root instanceof Map) {
     for (const key of WRAPPER_KEYS) {
       const inner = root.get(key);
-      if (inner !== undefined && isTensorDict(inner)) return { dict: inner, wrapper: key };
+      if (inner !== undefined && isTensorDict(inner)) return inner;
     }
     const dict: PickleDict = root;
-    if (isTensorDict(dict)) return { dict, wrapper: null };
+    if (isTensorDict(dict)) return dict;
     const keys = [...root.keys()].slice(0, 10).map((key) => JSON.stringify(key)).join(', ');
     throw new WeightsFormatError(
       `${where} holds a dict without tensors (keys: ${keys || 'none'}); expected a state_dict, or a dict ` +
@@ -79,7 +79,7 @@ function decode(dtype: WeightDtype, bytes: Uint8Array, target: Float32Array): vo
 export function torchWeightSource(
   format: WeightFormat, root: PickleValue, locate: StorageLocator, bytes: ByteSource, where: string,
 ): WeightSource {
-  const { dict } = findStateDict(root, where);
+  const dict = findStateDict(root, where);
   const names = [...dict.keys()].filter((key): key is string => typeof key === 'string' && dict.get(key) instanceof TensorRef);
   const prefix = stripWrapperPrefix(names);
   const tensors = new Map<string, TorchTensor>();
