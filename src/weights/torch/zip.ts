@@ -38,6 +38,8 @@ const CENTRAL_BYTES = 46;
 const LOCAL_BYTES = 30;
 /** A checkpoint holds a few entries per tensor; L2 has under 5,000. */
 export const MAX_ZIP_ENTRIES = 1_000_000;
+/** Its central directory is about 100 bytes per entry (L2's is under 1 MB); a larger one is refused unread. */
+export const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 
 function fail(message: string): never {
   throw new WeightsFormatError(`PyTorch zip archive: ${message}`);
@@ -87,6 +89,7 @@ function readDirectoryLocation(source: ByteSource): Directory {
   }
   if (count > MAX_ZIP_ENTRIES) fail(`${count} entries is more than the ${MAX_ZIP_ENTRIES} a checkpoint can have`);
   if (offset + size > source.length) fail(`the central directory (${size} bytes at ${offset}) runs past the end of the ${source.length}-byte file`);
+  if (size > MAX_DIRECTORY_BYTES) fail(`a central directory of ${size} bytes is more than a checkpoint needs (limit ${MAX_DIRECTORY_BYTES})`);
   if (size < count * CENTRAL_BYTES) fail(`the central directory of ${size} bytes cannot hold ${count} entries`);
   return { count, offset, size };
 }
