@@ -4,7 +4,7 @@
  * torchvision's own forward pass on the same file.
  */
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseNpy } from '../../src/cli/npy.js';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { WeightsFormatError, WeightsMismatchError } from '../../src/errors.js';
@@ -121,6 +121,19 @@ describe('views, strides and dtypes', () => {
 
   it('says a re-zipped (deflated) checkpoint is compressed and how to fix it', async () => {
     await expect(openWeights(fixture('views-deflated.pth'))).rejects.toThrow(/is compressed \(method 8\).*zip -0/);
+  });
+});
+
+describe('EfficientNet.create refuses hostile PyTorch files before building anything', () => {
+  it.each(['evil-system.pth', 'evil-exec-legacy.pth', 'evil-deep.pth', 'evil-huge-storage.pth', 'views-deflated.pth'])('%s', async (file) => {
+    // Every core instance comes from WebAssembly.instantiate: none may be made for a refused file.
+    const instantiate = vi.spyOn(WebAssembly, 'instantiate');
+    try {
+      await expect(EfficientNet.create({ variant: 'b0', weights: fixture(file) })).rejects.toBeInstanceOf(WeightsFormatError);
+      expect(instantiate).not.toHaveBeenCalled();
+    } finally {
+      instantiate.mockRestore();
+    }
   });
 });
 
