@@ -14,6 +14,6 @@ describe('Keras .h5 without jsfive', () => {
     const hdf5Signature = new Uint8Array([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0]);
     const error = await openKerasH5(memoryByteSource(hdf5Signature)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as Error).message).toBe('reading Keras .h5 weights needs the optional package "jsfive": run npm install jsfive');
+    expect((error as Error).message).toBe('reading Keras .h5 weights needs the optional package jsfive@0.4.2: run npm install jsfive@0.4.2');
   });
 });

@@ -112,6 +112,28 @@ describe('Keras .h5 weights', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('refuses a group B-tree that lists its children many times, before jsfive walks it', async () => {
+    // Chain five B-tree nodes so each lists the next 32 times: jsfive would read 32^5 (33 million)
+    // nodes, each of 32 entries, a walk of many minutes; the guard counts the reads first.
+    const bytes = fixture('fuzz-weights.h5').slice();
+    const view = new DataView(bytes.buffer);
+    const nodes: number[] = [];
+    for (let at = 0; at + 4 <= bytes.length && nodes.length < 5; at++) {
+      if (bytes[at] === 0x54 && bytes[at + 1] === 0x52 && bytes[at + 2] === 0x45 && bytes[at + 3] === 0x45) nodes.push(at); // "TREE"
+    }
+    expect(nodes.length).toBe(5);
+    nodes.forEach((node, i) => {
+      bytes[node + 5] = nodes.length - 1 - i; // level
+      if (i === nodes.length - 1) return; // the leaf keeps its real entries
+      view.setUint16(node + 6, 32, true); // entries used
+      for (let entry = 0; entry < 32; entry++) view.setBigUint64(node + 24 + entry * 16 + 8, BigInt(nodes[i + 1]), true);
+    });
+    // Without the guard jsfive walks millions of nodes before failing on its own; with it the walk is refused first.
+    const error = await openKerasH5(memoryByteSource(bytes)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WeightsFormatError);
+    expect((error as Error).message).toMatch(/B-tree refers to more nodes than a \d+-byte file can hold/);
+  });
+
   it('maps a model prefix on weight names too (a Keras model nested in another)', () => {
     const names = ['efficientnetb0/stem_conv/kernel:0'];
     expect(isKerasNaming(names)).toBe(true);

@@ -24,9 +24,12 @@
  *
  * Hostile files: jsfive throws strings and engine errors on damaged input; every such throw
  * becomes a WeightsFormatError. Sizes are checked before jsfive is asked for values: a dataset
- * must not declare more bytes than the file has, and the attribute lists are capped.
+ * must not declare more bytes than the file has, chunked datasets are refused, and the name
+ * lists are capped; `jsfive-guards.ts` bounds jsfive's own loops over attributes and group
+ * B-trees. jsfive also prints to the console on some damaged attributes; that is muted.
  */
 import { ConfigError, EfficientNetError, WeightsFormatError, WeightsMismatchError } from '../../errors.js';
+import { installJsfiveGuards, withGuards } from './jsfive-guards.js';
 import { elementCount, type ByteSource, type SourceNormalization, type SourceTensor, type WeightDtype, type WeightSource } from '../source.js';
 
 /** `\x89HDF\r\n\x1a\n`: HDF5's signature. Keras and h5py write it at offset 0 (no user block). */
@@ -36,17 +39,21 @@ type JsfiveModule = typeof import('jsfive');
 type Hdf5Node = import('jsfive').Hdf5Node;
 type Hdf5Group = import('jsfive').Group;
 
-/** The package to install for this reader, named in the error when it is missing. */
-export const HDF5_PACKAGE = 'jsfive';
+/**
+ * The package to install for this reader, named in the error when it is missing, at the version
+ * package.json pins: the guards in jsfive-guards.ts are written against that version's internals.
+ */
+export const HDF5_PACKAGE = 'jsfive@0.4.2';
 
 /** jsfive on demand: it is an optional dependency, needed only for Keras files. */
 async function loadJsfive(): Promise<Pick<JsfiveModule, 'File'>> {
   try {
     const module = await import('jsfive');
     if (typeof module.File !== 'function') throw new Error('no File export');
+    installJsfiveGuards(module.File);
     return module;
   } catch {
-    throw new ConfigError(`reading Keras .h5 weights needs the optional package "${HDF5_PACKAGE}": run npm install ${HDF5_PACKAGE}`);
+    throw new ConfigError(`reading Keras .h5 weights needs the optional package ${HDF5_PACKAGE}: run npm install ${HDF5_PACKAGE}`);
   }
 }
 
@@ -68,7 +75,7 @@ function guarded<T>(what: string, read: () => T): T {
   const { warn, log } = console;
   console.warn = console.log = () => undefined;
   try {
-    return read();
+    return withGuards(read);
   } catch (error) {
     throw hdf5Error(what, error);
   } finally {
@@ -77,8 +84,11 @@ function guarded<T>(what: string, read: () => T): T {
   }
 }
 
-/** More names than any Keras model has layers (B7 has about 800): past this a list is refused. */
-const MAX_LIST_ITEMS = 100_000;
+/**
+ * More names than any Keras EfficientNet has layers (B7 has about 800): past this a list is
+ * refused. It also bounds the groups a hostile file can make the reader list.
+ */
+const MAX_LIST_ITEMS = 10_000;
 /** Longest layer or weight name accepted; Keras's are a few dozen characters. */
 const MAX_NAME_CHARS = 1024;
 /** A model_config attribute longer than this is not parsed (B7's is about 1 MB). */
@@ -174,6 +184,12 @@ function listTensors(file: Hdf5Group, byteLength: number): { root: Hdf5Group; te
       const path = `${layer}/${name}`;
       const dataset = guarded(`weight "${name}"`, () => root.get(path));
       if (dataset === null || !('shape' in dataset)) throw new WeightsFormatError(`Keras .h5 file: weight "${name}" is listed but has no dataset`);
+      // Keras writes contiguous datasets; chunked ones (resizable or compressed) would take
+      // jsfive through chunk B-trees and inflation that nothing here bounds.
+      const chunked = guarded(`the layout of "${name}"`, () => (dataset as unknown as { _dataobjects?: { chunks?: unknown } })._dataobjects?.chunks);
+      if (chunked !== null && chunked !== undefined) {
+        throw new WeightsFormatError(`Keras .h5 file: weight "${name}" is stored in chunks (resizable or compressed), which Keras does not write; save the weights again with Keras`);
+      }
       const shape = checkShape(guarded(`the shape of "${name}"`, () => dataset.shape), name);
       const { dtype, bytes } = weightDtype(guarded(`the type of "${name}"`, () => dataset.dtype), name);
       const tensorBytes = elementCount(shape) * bytes;
@@ -275,35 +291,6 @@ function kerasNormalization(
   });
 }
 
-/** jsfive's internal attribute decoder, `DataObjects.prototype._attr_value(dtype, buffer, count, offset)`. */
-type AttributeDecoder = (this: unknown, dtype: unknown, buffer: ArrayBuffer, count: number, offset: number) => unknown;
-
-const guardedPrototypes = new WeakSet<object>();
-
-/**
- * jsfive 0.4.2 decodes an attribute by looping over the element count its dataspace declares,
- * and its string reads past the end of the buffer return "" instead of failing; so a damaged
- * count of 2^32 loops for minutes (found by the fuzzer). Before jsfive decodes an attribute,
- * this checks that its elements fit in the bytes after it (every element takes at least one
- * byte; variable-length and reference elements at least 8). The check wraps the method on
- * jsfive's own class, found through the file object, and only ever throws where jsfive would
- * have hung or allocated an absurd array, so other users of jsfive in the process lose nothing.
- */
-function guardAttributeSizes(file: Hdf5Group): void {
-  const prototype = Object.getPrototypeOf((file as unknown as { _dataobjects?: object })._dataobjects ?? {}) as
-    { _attr_value?: AttributeDecoder } | null;
-  if (prototype === null || typeof prototype._attr_value !== 'function' || guardedPrototypes.has(prototype)) return;
-  const decode = prototype._attr_value;
-  prototype._attr_value = function checkedDecode(dtype, buffer, count, offset) {
-    const itemBytes = typeof dtype === 'string' ? Math.max(1, Number(/(\d+)$/.exec(dtype)?.[1] ?? 1)) : 8;
-    if (!Number.isSafeInteger(count) || count < 0 || count * itemBytes > buffer.byteLength - offset) {
-      throw new Error(`an attribute declares ${count} elements, more than the file holds`);
-    }
-    return decode.call(this, dtype, buffer, count, offset);
-  };
-  guardedPrototypes.add(prototype);
-}
-
 /** The whole file as one ArrayBuffer for jsfive, without a copy when the bytes already are one. */
 function wholeBuffer(bytes: ByteSource): ArrayBuffer {
   const all = bytes.read(0, bytes.length);
@@ -319,7 +306,6 @@ export async function openKerasH5(bytes: ByteSource): Promise<WeightSource> {
   }
   const { File } = await loadJsfive();
   const file = guarded('the superblock and root group', () => new File(wholeBuffer(bytes), 'weights.h5'));
-  guardAttributeSizes(file);
   const { root, tensors, layerOf } = listTensors(file, bytes.length);
   const normalization = kerasNormalization(file, root, tensors, layerOf);
   const keras = guarded('the attributes of the file', () => file.attrs.keras_version);
