@@ -1,5 +1,6 @@
 /**
  * Presets for torchvision's EfficientNet weights (`torchvision.models.efficientnet_b0` … `_b7`,
+ * `efficientnet_v2_s|m|l`,
  * files `efficientnet_b0_rwightman-3dd342df.pth` … `efficientnet_b7_lukemelas-dcc49843.pth`), named
  * `torchvision/efficientnet_b0` … `torchvision/efficientnet_b7`; b1's second release (IMAGENET1K_V2)
  * is `torchvision/efficientnet_b1.imagenet1k_v2`.
@@ -24,18 +25,20 @@ export const TORCHVISION_PREFIX = 'torchvision/';
 
 function torchvisionPreset(
   name: string, variant: VariantName, crop: number, resize: number, interpolation: Interpolation, file: string,
+  normalisation: { mean: Rgb; std: Rgb } = { mean: IMAGENET_MEAN, std: IMAGENET_STD },
 ): CheckpointPreset {
   return Object.freeze({
     name: `${TORCHVISION_PREFIX}${name}`,
     variant,
     padding: 'symmetric',
-    bnEps: ['b5', 'b6', 'b7'].includes(variant) ? 1e-3 : 1e-5,
+    // torchvision builds b5-b7 and every V2 with BatchNorm eps 1e-3.
+    bnEps: ['b5', 'b6', 'b7'].includes(variant) || variant.startsWith('v2_') ? 1e-3 : 1e-5,
     inputSize: crop,
     cropPct: crop / resize,
     cropMode: 'center',
     interpolation,
-    mean: Object.freeze([...IMAGENET_MEAN]) as Rgb,
-    std: Object.freeze([...IMAGENET_STD]) as Rgb,
+    mean: Object.freeze([...normalisation.mean]) as Rgb,
+    std: Object.freeze([...normalisation.std]) as Rgb,
     numClasses: 1000,
     weightsUrl: `${DOWNLOADS}${file}`,
     license: 'bsd-3-clause',
@@ -52,4 +55,9 @@ export const TORCHVISION_PRESETS: readonly CheckpointPreset[] = Object.freeze([
   torchvisionPreset('efficientnet_b5', 'b5', 456, 456, 'bicubic', 'efficientnet_b5_lukemelas-b6417697.pth'),
   torchvisionPreset('efficientnet_b6', 'b6', 528, 528, 'bicubic', 'efficientnet_b6_lukemelas-c76e70fd.pth'),
   torchvisionPreset('efficientnet_b7', 'b7', 600, 600, 'bicubic', 'efficientnet_b7_lukemelas-dcc49843.pth'),
+  // EfficientNetV2 (torchvision 0.14's EfficientNet_V2_*_Weights.IMAGENET1K_V1): L alone normalises with mean and std 0.5.
+  torchvisionPreset('efficientnet_v2_s', 'v2_s', 384, 384, 'bilinear', 'efficientnet_v2_s-dd5fe13b.pth'),
+  torchvisionPreset('efficientnet_v2_m', 'v2_m', 480, 480, 'bilinear', 'efficientnet_v2_m-dc08266a.pth'),
+  torchvisionPreset('efficientnet_v2_l', 'v2_l', 480, 480, 'bicubic', 'efficientnet_v2_l-59c71312.pth',
+    { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] }),
 ]);

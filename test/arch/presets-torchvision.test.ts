@@ -21,9 +21,23 @@ const TORCHVISION_TABLE: [name: string, crop: number, resize: number, interpolat
   ['efficientnet_b7', 600, 600, 'bicubic', 1e-3],
 ];
 
+/** EfficientNet_V2_{S,M,L}_Weights.IMAGENET1K_V1 in torchvision 0.14: crop, resize, interpolation, mean (= std); BN eps is 1e-3 for all. */
+const TORCHVISION_V2_TABLE: [name: string, variant: string, crop: number, resize: number, interpolation: string, mean: number[]][] = [
+  ['efficientnet_v2_s', 'v2_s', 384, 384, 'bilinear', [0.485, 0.456, 0.406]],
+  ['efficientnet_v2_m', 'v2_m', 480, 480, 'bilinear', [0.485, 0.456, 0.406]],
+  ['efficientnet_v2_l', 'v2_l', 480, 480, 'bicubic', [0.5, 0.5, 0.5]],
+];
+
 describe('torchvision presets', () => {
   it('cover every torchvision EfficientNet weight file once', () => {
-    expect(TORCHVISION_PRESETS.map((p) => p.name)).toEqual(TORCHVISION_TABLE.map(([name]) => `torchvision/${name}`));
+    expect(TORCHVISION_PRESETS.map((p) => p.name)).toEqual([...TORCHVISION_TABLE, ...TORCHVISION_V2_TABLE].map(([name]) => `torchvision/${name}`));
+  });
+
+  it.each(TORCHVISION_V2_TABLE)('%s is %s at %i, resized to %i, %s, with eps 1e-3', (name, variant, crop, resize, interpolation, mean) => {
+    const preset = findPreset(`torchvision/${name}`);
+    expect(preset).toMatchObject({ variant, padding: 'symmetric', bnEps: 1e-3, inputSize: crop, interpolation, mean });
+    expect(Math.floor(preset.inputSize / preset.cropPct)).toBe(resize);
+    expect(preset.weightsUrl).toMatch(new RegExp(`^https://download\\.pytorch\\.org/models/${name}-[0-9a-f]{8}\\.pth$`));
   });
 
   it.each(TORCHVISION_TABLE)('%s resizes to %i… as torchvision does, with its padding and eps', (name, crop, resize, interpolation, eps) => {
