@@ -46,7 +46,8 @@ export async function inspectCommand(argv: string[], out: (line: string) => void
       variant: shape.variant,
       classes: shape.classes,
       tensors: original.tensors.size,
-      mappedTensors: source.tensors.size,
+      // Tensors a name scheme could not place keep their own names.
+      unplacedTensors: naming === 'timm' || naming === 'unknown' ? 0 : [...source.tensors.keys()].filter((name) => original.tensors.has(name)).length,
       dtypes,
       stemChannels: shape.stemChannels,
       headChannels: shape.headChannels,
@@ -64,7 +65,7 @@ export async function inspectCommand(argv: string[], out: (line: string) => void
   out(`${report.file}: ${FORMAT_NAMES[report.format]}, ${report.naming} names`);
   out(`network: ${report.description}`);
   out(`classes: ${report.classes === 0 ? 'none (no classifier: a feature extractor)' : report.classes}`);
-  out(`tensors: ${report.tensors} (${dtypeList})${report.mappedTensors !== report.tensors ? `, ${report.mappedTensors} placed under timm names` : ''}`);
+  out(`tensors: ${report.tensors} (${dtypeList})${report.unplacedTensors > 0 ? `, ${report.unplacedTensors} not placed under timm names` : ''}`);
   const hint = runHint(report.naming, report.variant);
   if (hint !== null) out(`run with: ${hint}`);
   if (report.normalization) {

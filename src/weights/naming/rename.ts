@@ -5,7 +5,10 @@
 import type { SourceTensor, WeightSource } from '../source.js';
 import { WeightsMismatchError } from '../../errors.js';
 
-/** `renames` maps each source name to its new name; names it leaves out are dropped. */
+/**
+ * `renames` maps source names to new names. Names it leaves out keep their own name (unless a
+ * new name took it), so the tensor check lists them as unexpected instead of losing them.
+ */
 export function renamedSource(source: WeightSource, renames: ReadonlyMap<string, string>): WeightSource {
   const tensors = new Map<string, SourceTensor>();
   const original = new Map<string, string>();
@@ -14,6 +17,12 @@ export function renamedSource(source: WeightSource, renames: ReadonlyMap<string,
     if (tensor === undefined) continue;
     tensors.set(to, { ...tensor, name: to });
     original.set(to, from);
+  }
+  for (const [name, tensor] of source.tensors) {
+    if (!renames.has(name) && !tensors.has(name)) {
+      tensors.set(name, tensor);
+      original.set(name, name);
+    }
   }
   return {
     format: source.format,
