@@ -139,6 +139,10 @@ describe('--weights takes PyTorch files', () => {
     expect(existsSync(logits)).toBe(false);
   });
 
+  it('bench reads a PyTorch file through the same loader', () => {
+    expectRefusal(runCli(['bench', '--variant', 'b0', '--weights', fixture('torchvision-legacy.pth'), '--runs', '1']), /does not match EfficientNet-B0: .*stem 8, head 320/);
+  });
+
   it('export-onnx reads a PyTorch file through the same loader', () => {
     const out = join(work, 'model.onnx');
     expectRefusal(runCli(['export-onnx', '--variant', 'b0', '--weights', fixture('timm-bf16.pth'), '--out', out]), /does not match EfficientNet-B0/);
