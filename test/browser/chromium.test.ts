@@ -171,11 +171,14 @@ async function forwardInChromium(page: Page, c: ForwardCase): Promise<ForwardHas
 }
 
 describe('forward in Chromium and in Node', () => {
-  // B0 at its own resolution, a batch of two non-square images, and a wide variant at a small size.
+  // B0 at its own resolution, a batch of two non-square images, and a wide variant at a small size;
+  // Lite (ReLU6, no SE) and V2 (full 3x3 convs with a residual, fused-MBConv) at small sizes.
   const cases: ForwardCase[] = [
     { variant: 'b0', shape: [1, 3, 224, 224], weightsSeed: 11, inputSeed: 1 },
     { variant: 'b2', shape: [2, 3, 97, 131], weightsSeed: 22, inputSeed: 2 },
     { variant: 'b4', shape: [1, 3, 64, 64], weightsSeed: 33, inputSeed: 3 },
+    { variant: 'lite0', shape: [1, 3, 96, 80], weightsSeed: 44, inputSeed: 4 },
+    { variant: 'v2_s', shape: [1, 3, 64, 64], weightsSeed: 55, inputSeed: 5 },
   ];
 
   it('takes the core from the `wasm` option as a page-relative path, a URL or fetched bytes, with the same bits', async () => {

@@ -2,7 +2,7 @@
  * `efficientnet init-weights`: a deterministic synthetic checkpoint with timm's names and shapes,
  * for trying the tools and running tests where no pretrained weights can be downloaded.
  */
-import { isVariantName, VARIANT_LIST } from '../../arch/variants.js';
+import { isVariantName, VARIANT_LIST, variantTitle } from '../../arch/variants.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { writeOutputFile } from '../files.js';
 import { parseOptions, requireOption, UsageError } from '../args.js';
@@ -23,6 +23,6 @@ export function initWeightsCommand(argv: string[], out: (line: string) => void):
   const path = requireOption(values.out, '--out');
   const bytes = createSyntheticWeights({ variant, seed });
   writeOutputFile(path, bytes);
-  out(`wrote ${path}: synthetic EfficientNet-${variant.toUpperCase()} weights, seed ${seed}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB ` +
+  out(`wrote ${path}: synthetic ${variantTitle(variant)} weights, seed ${seed}, ${(bytes.length / 2 ** 20).toFixed(1)} MiB ` +
     '(not trained: outputs are meaningless, only for trying the tools)');
 }
