@@ -18,7 +18,7 @@ interface PageResult {
 describe('relaxed SIMD in Chromium', () => {
   it('runs on one and two threads, agrees with the deterministic build, and says which build ran', async () => {
     const { page, errors } = await demo.openDemoPage();
-    await page.waitForSelector('body[data-state="ready"]');
+    await page.waitForSelector('body[data-state="done"]'); // loaded, and the photo shown first classified
     const result: PageResult = await page.evaluate(async ({ inputSource }) => {
       const library = (window as unknown as { efficientnet: typeof import('../../src/index.js') }).efficientnet;
       const makeInput = new Function(`return ${inputSource};`)() as (length: number, seed: number) => Float32Array;

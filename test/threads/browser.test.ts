@@ -24,7 +24,7 @@ interface PageResult {
 describe('threads in Chromium', () => {
   it('run on Web Workers with the bits of one thread, in the page and in Node', async () => {
     const { page, errors } = await demo.openDemoPage();
-    await page.waitForSelector('body[data-state="ready"]');
+    await page.waitForSelector('body[data-state="done"]'); // loaded, and the photo shown first classified
     const result: PageResult = await page.evaluate(async ({ shape, weightsSeed, inputSeed, inputSource }) => {
       const library = (window as unknown as { efficientnet: typeof import('../../src/index.js') }).efficientnet;
       const makeInput = new Function(`return ${inputSource};`)() as (length: number, seed: number) => Float32Array;
