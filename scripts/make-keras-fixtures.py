@@ -28,7 +28,8 @@ Fixtures written (seed 1234, width 0.1, depth 0.34, resolution 64, 10 classes):
   tiny-notop-weights.h5      save_weights of include_top=False: no avg_pool, top_dropout, predictions
   not-keras.h5               an HDF5 file that is not a Keras file (one dataset, no layer_names)
   fuzz-*.h5                  seeds for the mutation fuzzer: a few layers each, so one case is cheap;
-                             fuzz-split.h5 splits layer_names in two, as Keras does past 64 KB
+                             fuzz-split.h5 splits layer_names in two, as Keras does past 64 KB, and
+                             stores one tensor big-endian and one as float64
 
 Run from the repository root after `npm run build:ts`, with Debian's h5py and numpy
 (apt-get install python3-h5py):  /usr/bin/python3 scripts/make-keras-fixtures.py
@@ -224,8 +225,12 @@ def main():
              ('predictions', [('predictions/kernel:0', values(2, 3)), ('predictions/bias:0', values(3))])]
     with h5py.File(OUT / 'fuzz-weights.h5', 'w') as f:
         write_weights(f, with_imagenet_rescale(small))
+    # Also two dtypes Keras does not write but HDF5 allows, to reach the reader's general path:
+    # a big-endian float32 bias and a float64 gamma.
+    other_dtypes = {'predictions/bias:0': '>f4', 'stem_bn/gamma:0': '<f8'}
+    split = [(name, [(w, v.astype(other_dtypes.get(w, v.dtype))) for w, v in weights]) for name, weights in small]
     with h5py.File(OUT / 'fuzz-split.h5', 'w') as f:
-        write_weights(f, small, chunks=2)
+        write_weights(f, split, chunks=2)
     with h5py.File(OUT / 'fuzz-model.h5', 'w') as f:
         f.attrs['backend'] = b'tensorflow'
         f.attrs['keras_version'] = KERAS_VERSION

@@ -112,6 +112,18 @@ describe('Keras .h5 weights', () => {
     expect((error as Error).message).not.toContain('\n');
   });
 
+  it('reads big-endian and float64 tensors (through jsfive) as the same values as little-endian float32 (read in place)', async () => {
+    // The fixture script stores the same values in both files; only these two tensors' types differ.
+    const plain = await open('fuzz-weights.h5');
+    const other = await open('fuzz-split.h5');
+    expect(other.tensors.get('stem_bn/gamma:0')!.dtype).toBe('F64');
+    for (const name of plain.tensors.keys()) {
+      if (plain.tensors.get(name)!.dtype === 'I64') continue;
+      // The float64 copy was made from float32 values, so it rounds back to them exactly.
+      expect(readFloat32(other, name), name).toEqual(readFloat32(plain, name));
+    }
+  });
+
   it('refuses a group B-tree that lists its children many times, before jsfive walks it', async () => {
     // Chain five B-tree nodes so each lists the next 32 times: jsfive would read 32^5 (33 million)
     // nodes, each of 32 entries, a walk of many minutes; the guard counts the reads first.
