@@ -146,6 +146,19 @@ describe('Keras .h5 weights', () => {
     expect((error as Error).message).toMatch(/B-tree refers to more nodes than a \d+-byte file can hold/);
   });
 
+  it('maps Keras 3\'s legacy .h5 names (no ":0", the depthwise kernel called "kernel") onto the timm file bit for bit', async () => {
+    const keras2 = await open('tiny-weights.h5');
+    const keras3Name = (name: string): string => name.replace(/:0$/, '').replace('/depthwise_kernel', '/kernel');
+    const renamed = new Map([...keras2.tensors.keys()].map((name) => [keras3Name(name), name]));
+    const keras3: WeightSource = {
+      format: 'hdf5',
+      tensors: new Map([...renamed].map(([name, from]) => [name, { ...keras2.tensors.get(from)!, name }])),
+      readInto: (name, destination) => keras2.readInto(renamed.get(name)!, destination),
+    };
+    expect(isKerasNaming([...keras3.tensors.keys()])).toBe(true);
+    expectSameTensors(kerasToTimm(keras3), timm);
+  });
+
   it('maps a model prefix on weight names too (a Keras model nested in another)', () => {
     const names = ['efficientnetb0/stem_conv/kernel:0'];
     expect(isKerasNaming(names)).toBe(true);

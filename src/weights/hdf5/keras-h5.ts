@@ -46,10 +46,17 @@ type Hdf5Group = import('jsfive').Group;
  */
 export const HDF5_PACKAGE = 'jsfive@0.4.2';
 
+/**
+ * The optional package's name, held in a variable and imported with the bundlers' ignore
+ * comments: the package named literally in import() makes Vite, webpack and esbuild fail a browser build
+ * wherever the optional package is not installed (`npm install --omit=optional`).
+ */
+const JSFIVE_SPECIFIER: string = 'jsfive';
+
 /** jsfive on demand: it is an optional dependency, needed only for Keras files. */
 async function loadJsfive(): Promise<Pick<JsfiveModule, 'File'>> {
   try {
-    const module = await import('jsfive');
+    const module = (await import(/* @vite-ignore */ /* webpackIgnore: true */ JSFIVE_SPECIFIER)) as JsfiveModule;
     if (typeof module.File !== 'function') throw new Error('no File export');
     installJsfiveGuards(module.File);
     return module;
@@ -311,10 +318,10 @@ const NORMALIZATION_EPSILON = 1e-7;
 function kerasNormalization(
   bytes: ByteSource, file: Hdf5Group, root: Hdf5Group, tensors: ReadonlyMap<string, KerasTensor>, layerOf: ReadonlyMap<string, string>,
 ): SourceNormalization | undefined {
-  const mean = [...tensors.values()].find((t) => /^normalization(_\d+)?$/.test(layerOf.get(t.name) ?? '') && /(^|\/)mean:\d+$/.test(t.name));
+  const mean = [...tensors.values()].find((t) => /^normalization(_\d+)?$/.test(layerOf.get(t.name) ?? '') && /(^|\/)mean(:\d+)?$/.test(t.name));
   if (mean === undefined) return undefined;
   const layer = layerOf.get(mean.name)!;
-  const variance = [...tensors.values()].find((t) => layerOf.get(t.name) === layer && /(^|\/)variance:\d+$/.test(t.name));
+  const variance = [...tensors.values()].find((t) => layerOf.get(t.name) === layer && /(^|\/)variance(:\d+)?$/.test(t.name));
   const rgb = (tensor: KerasTensor | undefined): number[] => {
     if (tensor === undefined || elementCount(tensor.shape) !== 3 || !FLOAT_DTYPES.has(tensor.dtype)) {
       throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" needs a mean and a variance of 3 values (one per RGB channel)`);

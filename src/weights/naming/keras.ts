@@ -10,7 +10,7 @@
  *     without (block1*):                        dwconv bn se_reduce se_expand project_conv project_bn
  *                                             -> conv_dw bn1 se.conv_reduce se.conv_expand conv_pw bn2
  *   top_conv, top_bn, predictions             -> conv_head, bn2, classifier
- *   kernel / depthwise_kernel / bias          -> weight / weight / bias
+ *   kernel / depthwise_kernel / bias          -> weight / weight / bias   (Keras 3 calls the depthwise one `kernel`)
  *   gamma / beta / moving_mean / moving_variance -> weight / bias / running_mean / running_var
  *
  * Layouts are transposed as each tensor is read:
@@ -26,12 +26,16 @@
 import { WeightsFormatError, WeightsMismatchError } from '../../errors.js';
 import { elementCount, type SourceTensor, type WeightSource } from '../source.js';
 
-/** `<layer>/<variable>:<n>`, where the layer may carry an outer model's prefix (`model/stem_conv/kernel:0`). */
-const WEIGHT_NAME = /^(?:.*\/)?([^/]+)\/([^/:]+):\d+$/;
+/**
+ * `<layer>/<variable>:<n>` as Keras 2 names weights, or `<layer>/<variable>` as Keras 3's legacy
+ * `.h5` writer does (a variable's path); the layer may carry an outer model's prefix
+ * (`model/stem_conv/kernel:0`).
+ */
+const WEIGHT_NAME = /^(?:.*\/)?([^/]+)\/([^/:]+)(?::\d+)?$/;
 const BLOCK_LAYER = /^block(\d+)([a-z])_(.+)$/;
 
 export function isKerasNaming(names: readonly string[]): boolean {
-  return names.some((name) => /(^|\/)stem_conv\/kernel:\d+$/.test(name) || /(^|\/)block\d+[a-z]_dwconv\/depthwise_kernel:\d+$/.test(name));
+  return names.some((name) => /(^|\/)stem_conv\/kernel(:\d+)?$/.test(name) || /(^|\/)block\d+[a-z]_dwconv\/(depthwise_)?kernel(:\d+)?$/.test(name));
 }
 
 const END_LAYERS: Readonly<Record<string, string>> = {
@@ -70,8 +74,9 @@ function timmModule(layer: string, expandedBlocks: ReadonlySet<string>): string 
   return `blocks.${stage}.${index}.${parts[part]}`;
 }
 
+/** Keras 2 calls a depthwise kernel `depthwise_kernel`; Keras 3 calls it `kernel`, like any other. */
 function layoutOf(layer: string, variable: string): Layout {
-  if (variable === 'depthwise_kernel') return 'depthwise';
+  if (variable === 'depthwise_kernel' || (variable === 'kernel' && layer.endsWith('_dwconv'))) return 'depthwise';
   if (variable !== 'kernel') return 'as-is';
   return layer === 'predictions' ? 'dense' : 'conv';
 }
