@@ -59,6 +59,9 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
   let skippedCount = 0;
   let lastCheckpoint = began;
   let stopped = false;
+  // One batch buffer for the whole run: forward copies it into the core's memory, so it is free
+  // again when forward returns, and a fresh multi-megabyte buffer per batch only churns the heap.
+  const input = new Float32Array(batchSize * perImage); // [batchSize, 3, size, size]
   try {
     const batches = orderedBatches(options.paths, async (path: string) => {
       const outcome = await pool.decode(path);
@@ -74,7 +77,6 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       const paths: string[] = [];
       const skipped: SkippedFile[] = [];
       const sequence: (number | SkippedFile)[] = [];
-      const input = new Float32Array(Math.min(batchSize, entries.length) * perImage); // [n, 3, size, size]
       for (const { item, outcome } of entries) {
         if (outcome.ok) {
           input.set(outcome.value, paths.length * perImage);
