@@ -20,7 +20,12 @@ export {
 export { VARIANTS, VARIANT_NAMES, variantTitle, type VariantName, type ScalingCoefficients } from './arch/variants.js';
 export { B0_STAGES, STEM, HEAD_CHANNELS, SE_RATIO, type StageSpec, type BlockKind } from './arch/stages.js';
 export { roundChannels, roundRepeats, squeezeChannels, customScaling, compoundScaling, PAPER_COMPOUND } from './arch/scaling.js';
-export { buildNetwork, type NetworkSpec, type BlockSpec } from './arch/network.js';
+export { buildNetwork, decodeTopology, type NetworkSpec, type BlockSpec } from './arch/network.js';
+export {
+  EFFICIENTNET, EFFICIENTNET_LITE, EFFICIENTNET_V2_BASE, EFFICIENTNET_V2_S, EFFICIENTNET_V2_M, EFFICIENTNET_V2_L, EFFICIENTNET_V2_XL,
+  EFFICIENTNET_V2_RW_S,
+} from './arch/stages.js';
+export type { Topology, ActivationName, ResidualRule, EndConvSpec } from './arch/topology.js';
 export { networkLayers, expectedTensors, type LayerSpec, type TensorSpec } from './arch/layers.js';
 export { summarizeNetwork, type NetworkSummary } from './arch/summary.js';
 export { PRESETS, PRESET_NAMES, findPreset, type CheckpointPreset } from './arch/presets.js';

@@ -56,3 +56,33 @@ describe('program', () => {
     expect(() => buildProgram(net, 'same', [1, 3, 32, 100000])).toThrow(InputShapeError);
   });
 });
+
+describe('program of Lite and V2: the same walk over other block data', () => {
+  const kinds = (steps: readonly Step[]): string[] => [...new Set(steps.map((s) => s.kind))].sort();
+
+  it('gives Lite ReLU6 epilogues and no SE steps, B0\'s shapes otherwise', () => {
+    const lite = buildProgram(buildNetwork('lite0'), 'same', [1, 3, 224, 224]);
+    const b0 = buildProgram(buildNetwork('b0'), 'same', [1, 3, 224, 224]);
+    expect(kinds(lite.steps)).not.toContain('se-gate');
+    expect(kinds(lite.steps)).not.toContain('channel-scale');
+    const activations = new Set(lite.steps.map((s) => ('activation' in s ? s.activation : null)).filter((a) => a !== null));
+    expect(activations).toEqual(new Set(['relu6', 'none']));
+    const shapesOf = (p: typeof lite) => p.checkpoints.map((c) => `${c.module} ${p.buffers.get(c.buffer)!.shape.join('x')}`);
+    expect(shapesOf(lite)).toEqual(shapesOf(b0));
+  });
+
+  it('runs V2\'s conv-bn-act and fused-MBConv convs as full convs, the conv-bn-act skip riding on the conv', () => {
+    const program = buildProgram(buildNetwork('v2_s'), 'symmetric', [1, 3, 64, 64]);
+    const convs = program.steps.filter((s) => s.kind === 'conv2d');
+    expect(convs.map((s) => s.module).slice(0, 5)).toEqual(
+      ['conv_stem', 'blocks.0.0.conv', 'blocks.0.1.conv', 'blocks.1.0.conv_exp', 'blocks.1.1.conv_exp']);
+    const first = convs.find((s) => s.module === 'blocks.0.0.conv')!;
+    expect(first.kind === 'conv2d' && first.residual).toBe('stem'); // 24 -> 24 at stride 1: adds the stem's output
+    expect(first.reads).toEqual(['stem', 'stem']);
+    const fused = convs.find((s) => s.module === 'blocks.1.0.conv_exp')!;
+    expect(fused).toMatchObject({ inChannels: 24, outChannels: 96, stride: 2, activation: 'swish', residual: null });
+    // SE only in the MBConv stages (blocks.3 on), whose depthwise steps write the band sums.
+    const gated = program.steps.filter((s) => s.kind === 'se-gate').map((s) => s.module.split('.')[1]);
+    expect(new Set(gated)).toEqual(new Set(['3', '4', '5']));
+  });
+});
