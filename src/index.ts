@@ -1,5 +1,5 @@
 /**
- * efficientnet-wasm: EfficientNet B0-B8 and L2 inference on a SIMD WebAssembly core.
+ * efficientnet-wasm: EfficientNet B0-B8 and L2, EfficientNet-Lite0-4 and EfficientNetV2 inference on a SIMD WebAssembly core.
  *
  * Start with `EfficientNet.create({ model, weights })`, then `classify`, `embed`, `features` or
  * `forward`. Everything else here is for inspecting the architecture, reading and writing
