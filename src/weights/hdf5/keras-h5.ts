@@ -176,6 +176,12 @@ function weightsRoot(file: Hdf5Group): { root: Hdf5Group; layers: string[] } {
     const layers = nameList(root, 'layer_names', 'model_weights');
     if (layers !== undefined) return { root, layers };
   }
+  if (keys.includes('layers') || keys.includes('_layer_checkpoint_dependencies')) {
+    throw new WeightsFormatError(
+      "this is Keras 3's .weights.h5 layout (layers/<name>/vars/<n>), which is not read: save the model with model.save('model.h5') " +
+        '(Keras 2 layout) and pass that file',
+    );
+  }
   throw new WeightsFormatError(
     'not a Keras weights file: the HDF5 file has no layer_names attribute, neither at its root (save_weights) nor on model_weights (model.save)',
   );
