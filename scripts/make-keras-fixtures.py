@@ -27,6 +27,7 @@ Fixtures written (seed 1234, width 0.1, depth 0.34, resolution 64, 10 classes):
   tiny-model.h5              model.save without that layer (a model built with weights=None)
   tiny-notop-weights.h5      save_weights of include_top=False: no avg_pool, top_dropout, predictions
   not-keras.h5               an HDF5 file that is not a Keras file (one dataset, no layer_names)
+  keras3.weights.h5          the start of Keras 3's own layout (layers/<name>/vars/<n>), which is refused
   fuzz-*.h5                  seeds for the mutation fuzzer: a few layers each, so one case is cheap;
                              fuzz-split.h5 splits layer_names in two, as Keras does past 64 KB, and
                              stores one tensor big-endian and one as float64
@@ -236,6 +237,9 @@ def main():
         f.attrs['keras_version'] = KERAS_VERSION
         f.attrs['model_config'] = model_config(with_imagenet_rescale(small))
         write_weights(f.create_group('model_weights'), with_imagenet_rescale(small))
+
+    with h5py.File(OUT / 'keras3.weights.h5', 'w') as f:
+        f.create_group('layers/stem_conv/vars').create_dataset('0', data=values(3, 3, 3, 2))
 
     with h5py.File(OUT / 'not-keras.h5', 'w') as f:
         f.create_dataset('values', data=np.arange(6, dtype=np.float32).reshape(2, 3))

@@ -106,6 +106,7 @@ describe('Keras .h5 weights', () => {
   it('refuses a file that is not HDF5, and an HDF5 file that is not a Keras file, with one-line messages', async () => {
     await expect(openKerasH5(memoryByteSource(fixture('tiny.safetensors')))).rejects.toThrow(WeightsFormatError);
     await expect(open('not-keras.h5')).rejects.toThrow(/no layer_names attribute/);
+    await expect(open('keras3.weights.h5')).rejects.toThrow(/Keras 3's \.weights\.h5 layout .* model\.save\('model\.h5'\)/);
     const truncated = fixture('tiny-weights.h5').subarray(0, 4000);
     const error = await openKerasH5(memoryByteSource(truncated)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WeightsFormatError);
