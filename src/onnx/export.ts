@@ -75,6 +75,9 @@ export function exportOnnx(options: OnnxExportOptions): Uint8Array {
     throw new ConfigError(`ONNX opset ${opset} is not supported: expected an integer from ${MIN_OPSET} to ${MAX_OPSET}`);
   }
   if (!Number.isFinite(bnEps) || bnEps <= 0) throw new ConfigError(`bnEps must be a positive number, got ${bnEps}`);
+  if (network.numClasses === 0) {
+    throw new ConfigError('these weights have no classifier (a feature extractor); the ONNX export needs one for its "logits" output');
+  }
   const weightBytes = foldedWeightBytes(network);
   if (weightBytes > MAX_INLINE_WEIGHT_BYTES) {
     throw new ResourceLimitError(

@@ -199,3 +199,12 @@ describe('files with another head', () => {
     }
   });
 });
+
+describe('the ONNX exporter and a file without a classifier', () => {
+  it('says why it cannot export one', async () => {
+    const { exportOnnx } = await import('../../src/onnx/export.js');
+    const { buildNetwork } = await import('../../src/arch/network.js');
+    const weights = (await toTimmNaming(await openWeights(fixture('timm-headless.pth')))).source;
+    expect(() => exportOnnx({ network: buildNetwork(TINY, 0), weights, padding: 'symmetric', bnEps: 1e-5 })).toThrow(/no classifier .*"logits" output/);
+  });
+});
