@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
+import { buildNetwork } from '../../src/arch/network.js';
 import { parseNpy } from '../../src/cli/npy.js';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { WeightsFormatError, WeightsMismatchError } from '../../src/errors.js';
+import { exportOnnx } from '../../src/onnx/export.js';
 import { inferShape } from '../../src/weights/infer-variant.js';
 import { toTimmNaming } from '../../src/weights/naming/index.js';
 import { openWeights } from '../../src/weights/open.js';
@@ -202,8 +204,6 @@ describe('files with another head', () => {
 
 describe('the ONNX exporter and a file without a classifier', () => {
   it('says why it cannot export one', async () => {
-    const { exportOnnx } = await import('../../src/onnx/export.js');
-    const { buildNetwork } = await import('../../src/arch/network.js');
     const weights = (await toTimmNaming(await openWeights(fixture('timm-headless.pth')))).source;
     expect(() => exportOnnx({ network: buildNetwork(TINY, 0), weights, padding: 'symmetric', bnEps: 1e-5 })).toThrow(/no classifier .*"logits" output/);
   });
