@@ -47,7 +47,8 @@ describe('an esbuild app using the installed package', () => {
     const [, bundle, copy] = README_STEPS.exec(readFileSync(join(REPO, 'README.md'), 'utf8'))!;
     // `npx esbuild` resolves to this repository's esbuild; the shell expands the copy's globs.
     const env = { ...process.env, PATH: `${join(REPO, 'node_modules', '.bin')}:${process.env.PATH}` };
-    run('sh', ['-c', `${bundle.replace(/^npx /, '')} --log-level=warning && ${copy}`], project, env);
+    const built = run('sh', ['-c', `${bundle.replace(/^npx /, '')} --log-level=warning && ${copy}`], project, env);
+    expect(built.stderr).toBe(''); // not even a warning
     const out = join(project, 'public');
     writeFileSync(join(out, 'index.html'), INDEX_HTML('app.js'));
     copyPhoto(project, out);
