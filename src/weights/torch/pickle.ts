@@ -163,7 +163,7 @@ class Unpickler {
     return value;
   }
 
-  private push(value: PickleValue): void {
+  private push(value: StackItem): void {
     if (this.stack.length >= MAX_STACK) this.fail(`the stack passes ${MAX_STACK} items`);
     this.stack.push(value);
   }
@@ -321,7 +321,7 @@ class Unpickler {
           const result = this.pop();
           return result;
         }
-        case 0x28: this.marks.push(this.stack.length); this.push(MARK as unknown as PickleValue); break; // MARK
+        case 0x28: this.marks.push(this.stack.length); this.push(MARK); break; // MARK
         case 0x4e: this.push(null); break; // NONE
         case 0x88: this.push(true); break; // NEWTRUE
         case 0x89: this.push(false); break; // NEWFALSE
