@@ -21,9 +21,8 @@
  * are wrapped. The checks apply only while the Keras reader is calling jsfive (`withGuards`), so
  * any other user of jsfive in the process sees it unchanged.
  */
-import type { Group } from 'jsfive';
-
-type JsfiveFile = new (buffer: ArrayBuffer, filename?: string) => Group;
+/** jsfive's `File` class, typed only as far as this needs (no import: the package is optional). */
+type JsfiveFile = new (buffer: ArrayBuffer, filename?: string) => object;
 
 /** jsfive's DataObjects: one HDF5 object header and the messages parsed from it. */
 interface DataObjects {
