@@ -127,6 +127,7 @@ function currentModel() {
     model = { key, ready: loadModel() };
     model.ready.catch(() => {
       model = null;
+      byId('model-status').textContent = 'no model loaded: see the error below';
     });
   }
   return model.ready;

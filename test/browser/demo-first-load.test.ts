@@ -62,6 +62,7 @@ describe('the demo page on first load', () => {
     expect(await page.isVisible('#feature-maps')).toBe(false);
     expect(await page.isVisible('#synthetic-warning')).toBe(false);
     expect(await page.innerText('#latency')).toBe('');
+    expect(await page.innerText('#model-status')).toBe('no model loaded: see the error below');
     await page.close();
   });
 
