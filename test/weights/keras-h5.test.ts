@@ -160,6 +160,26 @@ describe('Keras .h5 weights', () => {
     expectSameTensors(kerasToTimm(keras3), timm);
   });
 
+  it('takes a fine-tuned head\'s one Dense layer (any name) as the classifier, and no guess when there are two', async () => {
+    const keras = await open('tiny-weights.h5');
+    const renamedSource = (rename: (name: string) => string[]): WeightSource => {
+      const from = new Map<string, string>();
+      for (const name of keras.tensors.keys()) for (const to of rename(name)) from.set(to, name);
+      return {
+        format: 'hdf5',
+        tensors: new Map([...from].map(([name, original]) => [name, { ...keras.tensors.get(original)!, name }])),
+        readInto: (name, destination) => keras.readInto(from.get(name)!, destination),
+      };
+    };
+    const oneDense = renamedSource((name) => [name.replace(/^predictions\//, 'dense_3/')]);
+    expectSameTensors(kerasToTimm(oneDense), timm);
+    const twoDense = renamedSource((name) => name.startsWith('predictions/')
+      ? [name.replace(/^predictions\//, 'dense_3/'), name.replace(/^predictions\//, 'dense_4/')] : [name]);
+    const mapped = kerasToTimm(twoDense);
+    expect(mapped.tensors.has('classifier.weight')).toBe(false);
+    expect(mapped.tensors.has('dense_3/kernel:0') && mapped.tensors.has('dense_4/kernel:0')).toBe(true);
+  });
+
   it('maps a model prefix on weight names too (a Keras model nested in another)', () => {
     const names = ['efficientnetb0/stem_conv/kernel:0'];
     expect(isKerasNaming(names)).toBe(true);

@@ -10,6 +10,7 @@
  *     without (block1*):                        dwconv bn se_reduce se_expand project_conv project_bn
  *                                             -> conv_dw bn1 se.conv_reduce se.conv_expand conv_pw bn2
  *   top_conv, top_bn, predictions             -> conv_head, bn2, classifier
+ *   (or, without `predictions`, a fine-tuned head's one Dense layer -> classifier; see classifierLayer)
  *   kernel / depthwise_kernel / bias          -> weight / weight / bias   (Keras 3 calls the depthwise one `kernel`)
  *   gamma / beta / moving_mean / moving_variance -> weight / bias / running_mean / running_var
  *
@@ -39,7 +40,7 @@ export function isKerasNaming(names: readonly string[]): boolean {
 }
 
 const END_LAYERS: Readonly<Record<string, string>> = {
-  stem_conv: 'conv_stem', stem_bn: 'bn1', top_conv: 'conv_head', top_bn: 'bn2', predictions: 'classifier',
+  stem_conv: 'conv_stem', stem_bn: 'bn1', top_conv: 'conv_head', top_bn: 'bn2',
 };
 const WITH_EXPAND: Readonly<Record<string, string>> = {
   expand_conv: 'conv_pw', expand_bn: 'bn1', dwconv: 'conv_dw', bn: 'bn2',
@@ -61,8 +62,33 @@ interface Placement {
   readonly layout: Layout;
 }
 
+/**
+ * The Keras layer that is the classifier: `predictions`, or else, in a model fine-tuned on top
+ * of `include_top=False` (EfficientNetB0, pooling, dropout, then a new `Dense` named `dense` or
+ * anything else), the one layer that is not an EfficientNet layer and holds just a 2-D kernel
+ * and a bias. More than one such layer means another head than a single Dense: none is chosen,
+ * and the tensor check reports them all.
+ */
+function classifierLayer(parsed: ReadonlyArray<{ match: RegExpExecArray | null }>, source: WeightSource, expandedBlocks: ReadonlySet<string>): string | undefined {
+  const variablesByLayer = new Map<string, string[]>();
+  for (const { match } of parsed) {
+    if (match === null) continue;
+    const [, layer, variable] = match;
+    variablesByLayer.set(layer, [...(variablesByLayer.get(layer) ?? []), variable]);
+  }
+  if (variablesByLayer.has('predictions')) return 'predictions';
+  const candidates = [...variablesByLayer].filter(([layer, variables]) =>
+    !/^normalization(_\d+)?$/.test(layer) && timmModule(layer, expandedBlocks, undefined) === undefined &&
+    variables.length === 2 && variables.includes('kernel') && variables.includes('bias'));
+  if (candidates.length !== 1) return undefined;
+  const [layer] = candidates[0];
+  const kernel = [...source.tensors.values()].find((t) => WEIGHT_NAME.exec(t.name)?.[1] === layer && WEIGHT_NAME.exec(t.name)?.[2] === 'kernel');
+  return kernel !== undefined && kernel.shape.length === 2 ? layer : undefined;
+}
+
 /** The timm module of a Keras layer, or undefined if it is not an EfficientNet layer. */
-function timmModule(layer: string, expandedBlocks: ReadonlySet<string>): string | undefined {
+function timmModule(layer: string, expandedBlocks: ReadonlySet<string>, classifier: string | undefined): string | undefined {
+  if (layer === classifier) return 'classifier';
   if (layer in END_LAYERS) return END_LAYERS[layer];
   const block = BLOCK_LAYER.exec(layer);
   if (block === null) return undefined;
@@ -75,10 +101,10 @@ function timmModule(layer: string, expandedBlocks: ReadonlySet<string>): string 
 }
 
 /** Keras 2 calls a depthwise kernel `depthwise_kernel`; Keras 3 calls it `kernel`, like any other. */
-function layoutOf(layer: string, variable: string): Layout {
+function layoutOf(layer: string, variable: string, classifier: string | undefined): Layout {
   if (variable === 'depthwise_kernel' || (variable === 'kernel' && layer.endsWith('_dwconv'))) return 'depthwise';
   if (variable !== 'kernel') return 'as-is';
-  return layer === 'predictions' ? 'dense' : 'conv';
+  return layer === classifier ? 'dense' : 'conv';
 }
 
 /** The PyTorch shape of a Keras tensor; throws if its rank does not fit its layout. */
@@ -141,6 +167,7 @@ export function kerasToTimm(source: WeightSource): WeightSource {
     const block = match ? /^(block\d+[a-z])_expand_conv$/.exec(match[1]) : null;
     if (block) expandedBlocks.add(block[1]);
   }
+  const classifier = classifierLayer(parsed, source, expandedBlocks);
   const tensors = new Map<string, SourceTensor>();
   const placements = new Map<string, Placement>();
   const place = (to: string, from: SourceTensor, layout: Layout): void => {
@@ -152,10 +179,10 @@ export function kerasToTimm(source: WeightSource): WeightSource {
     const tensor = source.tensors.get(name)!;
     const layer = match?.[1];
     if (layer !== undefined && /^normalization(_\d+)?$/.test(layer)) continue; // carried as `normalization`
-    const module = layer !== undefined ? timmModule(layer, expandedBlocks) : undefined;
+    const module = layer !== undefined ? timmModule(layer, expandedBlocks, classifier) : undefined;
     const variable = match ? VARIABLES[match[2]] : undefined;
     if (module === undefined || variable === undefined) place(name, tensor, 'as-is');
-    else place(`${module}.${variable}`, tensor, layoutOf(layer!, match![2]));
+    else place(`${module}.${variable}`, tensor, layoutOf(layer!, match![2], classifier));
   }
   return {
     format: source.format,
