@@ -81,7 +81,8 @@ const autocannon = createRequire(import.meta.url)('autocannon') as (options: Aut
 
 function load(url: string, connections: number, how: { seconds?: number; amount?: number }): Promise<AutocannonResult> {
   return autocannon({
-    url: `${url}/v1/classify?topk=5`, connections, duration: how.seconds, amount: how.amount, method: 'POST',
+    // autocannon refuses keys set to undefined, so only the limit given is passed.
+    url: `${url}/v1/classify?topk=5`, connections, ...(how.amount === undefined ? { duration: how.seconds } : { amount: how.amount }), method: 'POST',
     headers: { 'content-type': 'image/jpeg' }, body: PHOTO, timeout: 60,
   });
 }
