@@ -148,4 +148,26 @@ describe('the inside view of the demo page', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('shows gate charts only where the network has SE: none for Lite0, the MBConv blocks of V2-B0', async () => {
+    const { page, errors } = await demo.openDemoPage();
+    await page.waitForSelector('body[data-state="done"]');
+    await page.click('#inside summary');
+    await page.waitForSelector('#inside[data-state="done"], #inside[data-state="error"]');
+    for (const variant of ['lite0', 'v2_b0'] as const) {
+      const network = buildNetwork(variant);
+      const gated = network.blocks.filter((b) => b.seChannels > 0).length;
+      await page.selectOption('#architecture', `variant:${variant}`);
+      // Done with this model's pass: the previous model's charts (B0's 16, then none) are replaced.
+      await page.waitForFunction((count) => document.querySelector('#inside')?.getAttribute('data-state') !== 'busy' &&
+        document.querySelectorAll('#se-gates figure').length === count && document.querySelectorAll('#stage-maps figure').length > 0, gated);
+      expect(await page.getAttribute('#inside', 'data-state'), await page.innerText('#inside-status')).toBe('done');
+      const charts = await drawnFigures(page, '#se-gates figure');
+      expect(charts.map((c) => c.module), variant).toEqual(network.blocks.filter((b) => b.seChannels > 0).map((b) => b.name));
+      if (charts.length === 0) expect(await page.innerText('#inside-status')).toMatch(/no squeeze-and-excitation gates/);
+      expect((await drawnFigures(page, '#stage-maps figure')).length, variant).toBe(5); // strides 2 to 32
+    }
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });
