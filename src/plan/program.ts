@@ -307,6 +307,8 @@ export function buildProgram(
         conv: modules.spatial.conv, bn: modules.spatial.bn, channels: c, activation: block.activation, bands, sums: bandSums,
       });
       if (bandSums !== null) {
+        // The SE kernel's bottleneck activation is swish, as in every published block with SE.
+        if (block.activation !== 'swish') throw new ConfigError(`${p}: squeeze-and-excitation is implemented for swish blocks only, not ${block.activation}`);
         const sums = define(`${p}.se.sums`, [n, c], 'nc');
         const gate = define(`${p}.se.gate`, [n, c], 'nc');
         steps.push({ kind: 'sum-bands', module: `${p}.se`, reads: [bandSums], writes: [sums], n, bands, channels: c });

@@ -86,3 +86,16 @@ describe('program of Lite and V2: the same walk over other block data', () => {
     expect(new Set(gated)).toEqual(new Set(['3', '4', '5']));
   });
 });
+
+describe('program refusals for topologies outside what the kernels implement', () => {
+  it('refuses SE after a full conv, and SE in a non-swish block, with ConfigError', async () => {
+    const { decodeTopology } = await import('../../src/arch/network.js');
+    const { EFFICIENTNET_LITE, EFFICIENTNET_V2_BASE } = await import('../../src/arch/stages.js');
+    const { ConfigError } = await import('../../src/errors.js');
+    const coefficients = { width: 1, depth: 1, resolution: 64, dropout: 0 };
+    const seEverywhere = { ...EFFICIENTNET_V2_BASE, stages: EFFICIENTNET_V2_BASE.stages.map((s) => ({ ...s, seRatio: 0.25 })) };
+    expect(() => buildProgram(decodeTopology(seEverywhere, coefficients, 'custom'), 'same', [1, 3, 64, 64])).toThrow(ConfigError);
+    const liteWithSe = { ...EFFICIENTNET_LITE, stages: EFFICIENTNET_LITE.stages.map((s) => ({ ...s, seRatio: 0.25 })) };
+    expect(() => buildProgram(decodeTopology(liteWithSe, coefficients, 'custom'), 'same', [1, 3, 64, 64])).toThrow(/swish blocks only/);
+  });
+});
