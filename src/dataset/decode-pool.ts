@@ -1,6 +1,10 @@
 /**
  * Worker threads that turn dataset files into network inputs while the network runs on the main
- * thread. Each worker takes one file at a time; files wait in a queue for the next idle worker.
+ * thread. Files are handed out as soon as they are asked for, each to the worker with the fewest
+ * outstanding, and every worker works through its own queue in order: the main thread is busy
+ * (and cannot hand out work) while a batch runs, so a worker that waited to be given its next
+ * file would sit idle for most of each batch. How many files are outstanding at once is the
+ * caller's look-ahead.
  */
 import { Worker } from 'node:worker_threads';
 import type { DecodeReply, DecodeRequest, DecodeSettings } from './decode-protocol.js';
@@ -19,12 +23,12 @@ interface Job {
 
 interface Slot {
   readonly worker: Worker;
-  job: Job | null;
+  /** Outstanding requests by id, in the order the worker will answer them. */
+  readonly jobs: Map<number, Job>;
 }
 
 export class DecodePool {
   private readonly slots: Slot[] = [];
-  private readonly waiting: Job[] = [];
   private nextId = 0;
   private failure: Error | null = null;
 
@@ -33,7 +37,7 @@ export class DecodePool {
     const execArgv = process.execArgv.filter((flag) => !/^--(input-type|experimental-wasm-|wasm-)/.test(flag));
     for (let i = 0; i < count; i++) {
       const worker = new Worker(new URL('./decode-worker.js', import.meta.url), { execArgv });
-      const slot: Slot = { worker, job: null };
+      const slot: Slot = { worker, jobs: new Map() };
       worker.postMessage({ kind: 'settings', settings } satisfies DecodeRequest);
       worker.on('message', (reply: DecodeReply) => this.finish(slot, reply));
       const die = (error: Error): void => this.fail(new Error(`a decode worker stopped: ${error.message}`));
@@ -46,8 +50,10 @@ export class DecodePool {
   decode(path: string): Promise<DecodeOutcome> {
     return new Promise<DecodeOutcome>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      this.waiting.push({ id: this.nextId++, path, resolve, reject });
-      this.dispatch();
+      const slot = this.slots.reduce((best, s) => (s.jobs.size < best.jobs.size ? s : best));
+      const job: Job = { id: this.nextId++, path, resolve, reject };
+      slot.jobs.set(job.id, job);
+      slot.worker.postMessage({ kind: 'decode', id: job.id, path } satisfies DecodeRequest);
     });
   }
 
@@ -56,27 +62,19 @@ export class DecodePool {
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 
-  private dispatch(): void {
-    for (const slot of this.slots) {
-      if (slot.job !== null) continue;
-      const job = this.waiting.shift();
-      if (job === undefined) return;
-      slot.job = job;
-      slot.worker.postMessage({ kind: 'decode', id: job.id, path: job.path } satisfies DecodeRequest);
-    }
-  }
-
   private finish(slot: Slot, reply: DecodeReply): void {
-    const job = slot.job;
-    slot.job = null;
-    if (job === null || job.id !== reply.id) return this.fail(new Error('a decode worker answered a request it was not given'));
+    const job = slot.jobs.get(reply.id);
+    if (job === undefined) return this.fail(new Error('a decode worker answered a request it was not given'));
+    slot.jobs.delete(reply.id);
     job.resolve(reply.ok ? { ok: true, tensor: reply.tensor } : { ok: false, error: reply.error, code: reply.code });
-    this.dispatch();
   }
 
   private fail(error: Error): void {
     if (this.failure) return;
     this.failure = error;
-    for (const job of [...this.waiting.splice(0), ...this.slots.map((s) => s.job).filter((j): j is Job => j !== null)]) job.reject(error);
+    for (const slot of this.slots) {
+      for (const job of slot.jobs.values()) job.reject(error);
+      slot.jobs.clear();
+    }
   }
 }

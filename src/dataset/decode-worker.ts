@@ -12,8 +12,8 @@ const port = parentPort;
 let settings: DecodeSettings | null = null;
 const preprocessor: Promise<Preprocessor> = createPreprocessor();
 
-// Requests are handled one at a time, in arrival order: the pool sends a worker its next file
-// only after the previous reply, so a chain keeps this thread's core instance single-use.
+// Requests are handled one at a time, in arrival order (the pool may queue several here), so a
+// chain keeps this thread's core instance and codecs single-use.
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (request: DecodeRequest) => {
   if (request.kind === 'settings') {

@@ -98,6 +98,10 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
         options.checkpoint();
         lastCheckpoint = now;
       }
+      // Let the event loop run between batches: when the next batch is already decoded the loop
+      // would otherwise go on in microtasks alone, and a SIGINT or SIGTERM (and the workers'
+      // replies) would wait until it next had to wait for input.
+      await new Promise((resolve) => setImmediate(resolve));
       if (options.shouldStop()) {
         stopped = true;
         await batches.return(undefined);
