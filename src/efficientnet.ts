@@ -11,7 +11,7 @@ import type { ScalingCoefficients, VariantName } from './arch/variants.js';
 import { ConfigError, InputShapeError, WeightsMismatchError } from './errors.js';
 import { embedBatch, embedMany, type EmbedManyInput, type EmbedManyOptions, type EmbedManyResult } from './embed-many.js';
 import { decodeImage, type DecodeOptions, type PixelData, type RgbImage } from './image/decode.js';
-import { IMAGENET_CLASS_NAMES } from './image/imagenet-classes.js';
+import { classLabel, resolveLabels } from './labels.js';
 import { createPreprocessor, type Preprocessor } from './image/preprocess.js';
 import { preprocessRecipe, type PreprocessRecipe, type RecipeOptions } from './image/recipe.js';
 import { buildProgram, elementCount, type Program, type ProgramOptions } from './plan/program.js';
@@ -89,6 +89,13 @@ export interface CreateOptions {
    * says why.
    */
   simd?: SimdMode;
+  /**
+   * The class names, one per class of the file's classifier (e.g. the classes a model was
+   * fine-tuned to), used by `classify`; refused with a ConfigError naming both counts if there
+   * are not exactly as many as the file has classes. Default: ImageNet's names for a 1000-class
+   * head, `class i` for any other.
+   */
+  labels?: readonly string[];
 }
 
 export type { ThreadingReport, SimdMode, SimdReport };
@@ -191,6 +198,8 @@ export class EfficientNet {
    * file's metadata): the model runs, but its predictions mean nothing.
    */
   readonly synthetic: boolean;
+  /** The label of each class, in class order (`numClasses` of them): the `labels` given, else the defaults. */
+  readonly labels: readonly string[];
   private readonly engine: Engine;
   private readonly wasm: WasmSource | undefined;
   private readonly codecWasm: CodecWasm | undefined;
@@ -201,7 +210,7 @@ export class EfficientNet {
 
   private constructor(
     config: ResolvedConfig, backend: Backend, engine: Engine, threading: ThreadingReport, simd: SimdReport,
-    loaded: { readonly options: CreateOptions; readonly synthetic: boolean },
+    loaded: { readonly options: CreateOptions; readonly synthetic: boolean; readonly labels: readonly string[] },
   ) {
     this.network = config.network;
     this.padding = config.padding;
@@ -215,6 +224,7 @@ export class EfficientNet {
     this.wasm = loaded.options.wasm;
     this.codecWasm = loaded.options.codecWasm;
     this.synthetic = loaded.synthetic;
+    this.labels = loaded.labels;
   }
 
   /**
@@ -257,7 +267,8 @@ export class EfficientNet {
     const config = resolveConfig(options, classifierWidth(file), file.normalization);
     matchWithVariantHint(file, config);
     const recipe = foldingRecipe(config.network);
-    const loaded = { options, synthetic: file.metadata?.[SYNTHETIC_METADATA_KEY] === 'true' };
+    const labels = resolveLabels(options.labels, config.network.numClasses);
+    const loaded = { options, synthetic: file.metadata?.[SYNTHETIC_METADATA_KEY] === 'true', labels };
     if (backend === 'reference') {
       const threading = threads > 1 ? { threads: 1, reason: 'the reference backend runs on one thread' } : { threads: 1 };
       const simd: SimdReport = options.simd === 'relaxed'
@@ -311,7 +322,7 @@ export class EfficientNet {
     const { input, shape } = await this.preprocessImages(list, options);
     const { probabilities } = await this.run(input, shape, { probabilities: true });
     const classes = this.numClasses;
-    const perImage = list.map((_, i) => topPredictions(probabilities!.subarray(i * classes, (i + 1) * classes), Math.min(topk, classes), this.synthetic));
+    const perImage = list.map((_, i) => topPredictions(probabilities!.subarray(i * classes, (i + 1) * classes), Math.min(topk, classes), this.synthetic, this.labels));
     return Array.isArray(images) ? perImage : perImage[0];
   }
 
@@ -417,13 +428,14 @@ function matchWithVariantHint(file: WeightSource, config: ResolvedConfig): void 
   }
 }
 
-/** Label of class `index`: the ImageNet name for 1000-class heads, else the index. */
-export function classLabel(index: number, numClasses: number): string {
-  return numClasses === IMAGENET_CLASS_NAMES.length ? IMAGENET_CLASS_NAMES[index] : `class ${index}`;
-}
+export { classLabel };
 
-/** The `topk` most probable classes of one image's probabilities, ties broken by the lower index. */
-export function topPredictions(probabilities: Float32Array, topk: number, synthetic: boolean): Prediction[] {
+/**
+ * The `topk` most probable classes of one image's probabilities, ties broken by the lower index,
+ * named by `labels` (one per class; default: ImageNet's names for 1000 classes, else the index).
+ */
+export function topPredictions(probabilities: Float32Array, topk: number, synthetic: boolean, labels?: readonly string[]): Prediction[] {
   const order = Array.from(probabilities.keys()).sort((a, b) => probabilities[b] - probabilities[a] || a - b);
-  return order.slice(0, topk).map((index) => ({ index, label: classLabel(index, probabilities.length), probability: probabilities[index], synthetic }));
+  const label = (index: number): string => (labels ? labels[index] : classLabel(index, probabilities.length));
+  return order.slice(0, topk).map((index) => ({ index, label: label(index), probability: probabilities[index], synthetic }));
 }
