@@ -27,6 +27,7 @@ Fixtures written (seed 1234, width 0.1, depth 0.34, resolution 64, 10 classes):
   tiny-model.h5              model.save without that layer (a model built with weights=None)
   tiny-notop-weights.h5      save_weights of include_top=False: no avg_pool, top_dropout, predictions
   not-keras.h5               an HDF5 file that is not a Keras file (one dataset, no layer_names)
+  nested-model.h5            model.save of a fine-tuned model: EfficientNet (few layers) as one layer, then a Dense
   keras3.weights.h5          the start of Keras 3's own layout (layers/<name>/vars/<n>), which is refused
   fuzz-*.h5                  seeds for the mutation fuzzer: a few layers each, so one case is cheap;
                              fuzz-split.h5 splits layer_names in two, as Keras does past 64 KB, and
@@ -168,9 +169,14 @@ def write_weights(group, layers, chunks=1):
                 dataset[()] = value
 
 
-def model_config(layers):
-    """A reduced Functional config: each layer's class and name, inputs in order, and the
-    Rescaling scales (all the reader takes from it)."""
+def model_config(layers, nested=None):
+    """A reduced Functional config, as JSON bytes: each layer's class and name, inputs in order,
+    and the Rescaling scales (all the reader takes from it). `nested` maps a layer name to the
+    config of a model used as that layer."""
+    return json.dumps(model_config_dict(layers, nested or {})).encode('utf8')
+
+
+def model_config_dict(layers, nested):
     def class_of(name):
         if name == 'input_1':
             return 'InputLayer', {}
@@ -184,11 +190,11 @@ def model_config(layers):
     entries = []
     previous = None
     for name, _ in layers:
-        class_name, config = class_of(name)
+        class_name, config = ('Functional', nested[name]['config']) if name in nested else class_of(name)
         entries.append({'class_name': class_name, 'config': {'name': name, 'trainable': True, 'dtype': 'float32', **config},
                         'name': name, 'inbound_nodes': [] if previous is None else [[[previous, 0, 0, {}]]]})
         previous = name
-    return json.dumps({'class_name': 'Functional', 'config': {'name': 'efficientnet', 'layers': entries}}).encode('utf8')
+    return {'class_name': 'Functional', 'config': {'name': 'efficientnet', 'layers': entries}}
 
 
 def with_imagenet_rescale(layers):
@@ -237,6 +243,18 @@ def main():
         f.attrs['keras_version'] = KERAS_VERSION
         f.attrs['model_config'] = model_config(with_imagenet_rescale(small))
         write_weights(f.create_group('model_weights'), with_imagenet_rescale(small))
+
+    # A model fine-tuned on top of an include_top=False EfficientNet, saved whole: the EfficientNet
+    # is one layer whose group holds all its weights, and the new head is a Dense named `dense`.
+    base = [(name, weights) for name, weights in with_imagenet_rescale(small) if name != 'predictions']
+    outer = [('input_2', []), ('efficientnetb0', [w for _, weights in base for w in weights]),
+             ('global_average_pooling2d', []), ('dropout', []),
+             ('dense', [('dense/kernel:0', values(2, 3)), ('dense/bias:0', values(3))])]
+    with h5py.File(OUT / 'nested-model.h5', 'w') as f:
+        f.attrs['backend'] = b'tensorflow'
+        f.attrs['keras_version'] = KERAS_VERSION
+        f.attrs['model_config'] = model_config(outer, {'efficientnetb0': model_config_dict(base, {})})
+        write_weights(f.create_group('model_weights'), outer)
 
     with h5py.File(OUT / 'keras3.weights.h5', 'w') as f:
         f.create_group('layers/stem_conv/vars').create_dataset('0', data=values(3, 3, 3, 2))

@@ -86,6 +86,18 @@ describe('Keras .h5 weights', () => {
     expect(normalization!.std).toEqual(STORED_VARIANCE.map(Math.sqrt));
   });
 
+  it('a fine-tuned model saved whole (EfficientNet as one layer, then a Dense): weights, normalisation and head found', async () => {
+    const source = await open('nested-model.h5');
+    expect(source.tensors.get('stem_conv/kernel:0')!.shape).toEqual([3, 3, 3, 2]);
+    // The Rescaling that follows `normalization` is inside the nested model's config.
+    const { normalization } = source;
+    expect(normalization!.mean).toEqual(STORED_MEAN);
+    normalization!.std.forEach((std, c) => expect(std).toBeCloseTo(Math.sqrt(STORED_VARIANCE[c] * IMAGENET_STD[c]), 14));
+    const mapped = kerasToTimm(source);
+    expect(mapped.tensors.get('classifier.weight')!.shape).toEqual([3, 2]);
+    expect(readFloat32(mapped, 'classifier.bias')).toEqual(readFloat32(source, 'dense/bias:0'));
+  });
+
   it('the mapped source keeps the normalisation and transposes only when read', async () => {
     const source = await open('tiny-weights.h5');
     const mapped = kerasToTimm(source);

@@ -187,10 +187,9 @@ function weightsRoot(file: Hdf5Group): { root: Hdf5Group; layers: string[] } {
   );
 }
 
-function listTensors(file: Hdf5Group, byteLength: number): { root: Hdf5Group; tensors: Map<string, KerasTensor>; layerOf: Map<string, string> } {
+function listTensors(file: Hdf5Group, byteLength: number): { root: Hdf5Group; tensors: Map<string, KerasTensor> } {
   const { root, layers } = weightsRoot(file);
   const tensors = new Map<string, KerasTensor>();
-  const layerOf = new Map<string, string>();
   for (const layer of new Set(layers)) {
     const group = guarded(`layer group "${layer}"`, () => root.get(layer));
     if (group === null || !('keys' in group)) throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" is listed but has no group`);
@@ -214,10 +213,9 @@ function listTensors(file: Hdf5Group, byteLength: number): { root: Hdf5Group; te
         throw new WeightsFormatError(`Keras .h5 file: weight "${name}" declares ${tensorBytes} bytes, more than the whole ${byteLength}-byte file`);
       }
       tensors.set(name, { name, dtype, shape: Object.freeze([...shape]), path, byteLength: tensorBytes, littleEndian });
-      layerOf.set(name, layer);
     }
   }
-  return { root, tensors, layerOf };
+  return { root, tensors };
 }
 
 /** jsfive's object header of a dataset, as far as the contiguous fast path reads it. */
@@ -297,20 +295,50 @@ function rescaleAfterNormalization(file: Hdf5Group, normalizationLayer: string):
   } catch {
     return imagenet;
   }
-  const layers = (config as { config?: { layers?: unknown } } | null)?.config?.layers;
-  if (!Array.isArray(layers)) return imagenet;
-  for (const layer of layers as unknown[]) {
-    const entry = layer as { class_name?: unknown; config?: { scale?: unknown; offset?: unknown }; inbound_nodes?: unknown } | null;
-    if (entry?.class_name !== 'Rescaling' || !JSON.stringify(entry.inbound_nodes ?? []).includes(`"${normalizationLayer}"`)) continue;
-    const scale = entry.config?.scale;
-    const offset = entry.config?.offset ?? 0;
-    const scales = typeof scale === 'number' ? [scale, scale, scale] : scale;
-    if (offset !== 0 || !Array.isArray(scales) || scales.length !== 3 || !scales.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) {
-      throw new WeightsFormatError(`Keras .h5 file: the Rescaling after "${normalizationLayer}" is not a positive per-channel scale without offset`);
-    }
-    return scales as number[];
+  let rescaling: LayerConfig | undefined;
+  try {
+    rescaling = findRescalingAfter(config, normalizationLayer);
+  } catch {
+    // JSON.stringify overflows the stack on values nested thousands deep, which JSON.parse reads.
+    throw new WeightsFormatError('Keras .h5 file: its model_config is nested too deeply to read');
   }
-  return [1, 1, 1];
+  if (rescaling === undefined) return Array.isArray((config as { config?: { layers?: unknown } } | null)?.config?.layers) ? [1, 1, 1] : imagenet;
+  const scale = rescaling.config?.scale;
+  const offset = rescaling.config?.offset ?? 0;
+  const scales = typeof scale === 'number' ? [scale, scale, scale] : scale;
+  if (offset !== 0 || !Array.isArray(scales) || scales.length !== 3 || !scales.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0)) {
+    throw new WeightsFormatError(`Keras .h5 file: the Rescaling after "${normalizationLayer}" is not a positive per-channel scale without offset`);
+  }
+  return scales as number[];
+}
+
+interface LayerConfig {
+  readonly class_name?: unknown;
+  readonly config?: { readonly name?: unknown; readonly scale?: unknown; readonly offset?: unknown; readonly layers?: unknown };
+  readonly inbound_nodes?: unknown;
+}
+
+/**
+ * The Rescaling layer fed by `normalizationLayer`, searched through nested models too (a
+ * fine-tuned model often holds EfficientNetB0 as one layer): in a Functional config its inbound
+ * nodes name the normalization layer; in a Sequential one it simply comes next.
+ */
+function findRescalingAfter(config: unknown, normalizationLayer: string, depth = 0): LayerConfig | undefined {
+  const layers = (config as LayerConfig | null)?.config?.layers;
+  if (!Array.isArray(layers) || depth > 16) return undefined;
+  for (let i = 0; i < layers.length; i++) {
+    const entry = layers[i] as LayerConfig | null;
+    if (entry === null || typeof entry !== 'object') continue;
+    if (entry.class_name === 'Rescaling') {
+      const fed = entry.inbound_nodes === undefined
+        ? (layers[i - 1] as LayerConfig | undefined)?.config?.name === normalizationLayer
+        : JSON.stringify(entry.inbound_nodes).includes(`"${normalizationLayer}"`);
+      if (fed) return entry;
+    }
+    const nested = findRescalingAfter(entry, normalizationLayer, depth + 1);
+    if (nested !== undefined) return nested;
+  }
+  return undefined;
 }
 
 /** Keras's Normalization divides by max(sqrt(variance), this) (keras.backend.epsilon()). */
@@ -322,12 +350,14 @@ const NORMALIZATION_EPSILON = 1e-7;
  * that is std = sqrt(variance) / scale.
  */
 function kerasNormalization(
-  bytes: ByteSource, file: Hdf5Group, root: Hdf5Group, tensors: ReadonlyMap<string, KerasTensor>, layerOf: ReadonlyMap<string, string>,
+  bytes: ByteSource, file: Hdf5Group, root: Hdf5Group, tensors: ReadonlyMap<string, KerasTensor>,
 ): SourceNormalization | undefined {
-  const mean = [...tensors.values()].find((t) => /^normalization(_\d+)?$/.test(layerOf.get(t.name) ?? '') && /(^|\/)mean(:\d+)?$/.test(t.name));
+  // By the weight's own name, so a normalization layer inside a nested model is found too.
+  const meanName = /^(?:.*\/)?(normalization(?:_\d+)?)\/mean(:\d+)?$/;
+  const mean = [...tensors.values()].find((t) => meanName.test(t.name));
   if (mean === undefined) return undefined;
-  const layer = layerOf.get(mean.name)!;
-  const variance = [...tensors.values()].find((t) => layerOf.get(t.name) === layer && /(^|\/)variance(:\d+)?$/.test(t.name));
+  const layer = meanName.exec(mean.name)![1];
+  const variance = tensors.get(mean.name.replace(/\/mean(:\d+)?$/, '/variance$1'));
   const rgb = (tensor: KerasTensor | undefined): number[] => {
     if (tensor === undefined || elementCount(tensor.shape) !== 3 || !FLOAT_DTYPES.has(tensor.dtype)) {
       throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" needs a mean and a variance of 3 values (one per RGB channel)`);
@@ -364,8 +394,8 @@ export async function openKerasH5(bytes: ByteSource): Promise<WeightSource> {
   }
   const { File } = await loadJsfive();
   const file = guarded('the superblock and root group', () => new File(wholeBuffer(bytes), 'weights.h5'));
-  const { root, tensors, layerOf } = listTensors(file, bytes.length);
-  const normalization = kerasNormalization(bytes, file, root, tensors, layerOf);
+  const { root, tensors } = listTensors(file, bytes.length);
+  const normalization = kerasNormalization(bytes, file, root, tensors);
   const keras = guarded('the attributes of the file', () => file.attrs.keras_version);
   const metadata: Record<string, string> = typeof keras === 'string' ? { keras_version: keras.replace(/\0+$/, '').slice(0, 64) } : {};
   const listed: ReadonlyMap<string, SourceTensor> = new Map([...tensors].map(([name, t]) => [name, { name, dtype: t.dtype, shape: t.shape }]));
