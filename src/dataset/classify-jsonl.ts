@@ -5,6 +5,8 @@
  */
 import { topPredictions } from '../efficientnet.js';
 import { integerOption, parseOptions } from '../cli/args.js';
+import { LABELS_OPTION, readLabelsOption } from '../cli/labels-file.js';
+import { resolveLabels } from '../labels.js';
 import { JsonlOutput } from './jsonl-output.js';
 import { DatasetProgress } from './progress.js';
 import { runPipeline } from './pipeline.js';
@@ -15,16 +17,21 @@ export async function classifyJsonlCommand(argv: string[], out: (line: string) =
     ...DATASET_OPTIONS,
     jsonl: { type: 'string' },
     topk: { type: 'string' },
+    ...LABELS_OPTION,
   }, true);
   const target = values.jsonl!;
   const topk = integerOption(values.topk, '--topk', 5);
+  const givenLabels = readLabelsOption(values.labels);
   const setup = await setUpDataset(values, positionals);
   const { net } = setup;
   // Status lines go to stderr when the results stream to stdout.
   const say = target === '-' ? (line: string) => process.stderr.write(`${line}\n`) : out;
   try {
+    // The same one-label-per-class check as EfficientNet.create's, before any output is touched.
+    const labels = resolveLabels(givenLabels, net.numClasses);
+    // Given labels are part of what the lines say, so resuming with other labels is refused.
     const output = JsonlOutput.open(target, {
-      model: setup.model, weights: setup.weights, preprocessing: net.recipe, topk, list: setup.list,
+      model: setup.model, weights: setup.weights, preprocessing: net.recipe, topk, list: setup.list, ...(givenLabels ? { labels } : {}),
     }, setup.shard);
     if (output.state === 'complete') {
       say(`${target} is already complete: ${output.processed} lines, ${output.errors} skipped; nothing to do`);
@@ -48,7 +55,7 @@ export async function classifyJsonlCommand(argv: string[], out: (line: string) =
           // Lines in list order: the skipped files between the classified ones keep their places.
           const lines = sequence.map((entry) => {
             if (typeof entry !== 'number') return JSON.stringify({ path: entry.path, error: entry.error, code: entry.code });
-            const top = topPredictions(rows.subarray(entry * classes, (entry + 1) * classes), k, setup.weights.synthetic);
+            const top = topPredictions(rows.subarray(entry * classes, (entry + 1) * classes), k, setup.weights.synthetic, labels);
             return JSON.stringify({ path: paths[entry], top: top.map((p) => ({ index: p.index, label: p.label, probability: p.probability })) });
           });
           output.append(lines, skipped.length);

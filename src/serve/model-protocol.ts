@@ -16,6 +16,8 @@ export interface ModelWorkerOptions {
   readonly weightsPath: string | null;
   readonly threads: number | 'auto';
   readonly simd: SimdMode;
+  /** The class names (`--labels`), one per class of the weights; default: the library's. */
+  readonly labels?: readonly string[];
 }
 
 /** What the server says about its model at GET /v1/model and needs for preprocessing. */
@@ -25,6 +27,8 @@ export interface ModelInfo {
   readonly preset: CheckpointPreset | null;
   readonly recipe: PreprocessRecipe;
   readonly numClasses: number;
+  /** The label of each class, as the model reports them (`net.labels`). */
+  readonly labels: readonly string[];
   readonly featureChannels: number;
   readonly synthetic: boolean;
   /** Hex SHA-256 of the weights bytes the model was built from (the synthetic bytes, if synthetic). */

@@ -29,16 +29,16 @@ async function start(options: ModelWorkerOptions): Promise<EfficientNet> {
   if (options.weightsPath === null) {
     const weights = createSyntheticWeights({ variant: preset.variant, seed: 0 });
     weightsSha256 = createHash('sha256').update(weights).digest('hex');
-    net = await EfficientNet.create({ model: preset.name, weights, ...engine });
+    net = await EfficientNet.create({ model: preset.name, weights, labels: options.labels, ...engine });
   } else {
     // The same range-reading file source the other commands load weights through, so every format they read works here.
-    net = await withFileSource(options.weightsPath, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, ...engine }));
+    net = await withFileSource(options.weightsPath, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, labels: options.labels, ...engine }));
     weightsSha256 = await fileSha256(options.weightsPath);
   }
   post({
     kind: 'ready',
     info: {
-      model: preset.name, variant: net.network.name, preset: net.preset, recipe: net.recipe, numClasses: net.numClasses,
+      model: preset.name, variant: net.network.name, preset: net.preset, recipe: net.recipe, numClasses: net.numClasses, labels: net.labels,
       featureChannels: net.featureChannels, synthetic: net.synthetic, weightsSha256, threading: net.threading, simd: net.simd,
     },
   });

@@ -199,7 +199,7 @@ export async function buildServer(
         .send(littleEndianBytes(outputs.map((o) => o.probabilities)));
     }
     // The library's ranking, without its per-prediction `synthetic` flag: the answer says it once.
-    const tops = outputs.map((o) => topPredictions(o.probabilities, topk, info.synthetic).map(({ index, label, probability }) => ({ index, label, probability })));
+    const tops = outputs.map((o) => topPredictions(o.probabilities, topk, info.synthetic, info.labels).map(({ index, label, probability }) => ({ index, label, probability })));
     return { top: multipart ? tops : tops[0], model: info.model, synthetic: info.synthetic };
   });
   app.post('/v1/embed', { onRequest: admit }, async (request, reply) => {

@@ -11,13 +11,14 @@ import { ConfigError } from '../../errors.js';
 import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { readInputFile } from '../files.js';
 import { withFileSource } from '../file-source.js';
+import { LABELS_OPTION, readLabelsOption } from '../labels-file.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 import { ProgressBar } from '../progress.js';
 import { classifyJsonlCommand } from '../../dataset/classify-jsonl.js';
 
 export const classifyUsage =
-  'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--test-size] [--topk K] [--batch N] ' +
+  'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--test-size] [--labels FILE] [--topk K] [--batch N] ' +
   '[--max-pixels N] [--threads T|auto] [--simd relaxed] [--json | --jsonl FILE|- [--list FILE] [--shard I/N] [--decode-threads D] [--quiet]]';
 
 /** The photos shipped in the package (`data/images/`), for `--example`; the same path from src/ and dist/. */
@@ -68,6 +69,7 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
     batch: { type: 'string' },
     'max-pixels': { type: 'string' },
     example: { type: 'boolean', default: false },
+    ...LABELS_OPTION,
     ...ENGINE_OPTIONS,
     json: { type: 'boolean', default: false },
   }, true);
@@ -82,13 +84,15 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
   const maxPixels = values['max-pixels'] === undefined ? undefined : integerOption(values['max-pixels'], '--max-pixels', 0);
   const engine = engineChoice(values);
   const files = collectImages(positionals);
+  // Read before the model is built; whether there is one label per class, create checks.
+  const labels = readLabelsOption(values.labels);
   if (files.length === 0) throw new ConfigError(`no .jpg, .jpeg or .png files found in ${positionals.join(', ')}`);
 
   const synthetic = values.weights === undefined;
   // A weights file is read by range (any format), so it is never held whole besides the core's copy.
   const net = synthetic
-    ? await EfficientNet.create({ model: preset.name, weights: createSyntheticWeights({ variant: preset.variant, seed: 0 }), testSize: values['test-size'], ...engine })
-    : await withFileSource(values.weights!, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, testSize: values['test-size'], ...engine }));
+    ? await EfficientNet.create({ model: preset.name, weights: createSyntheticWeights({ variant: preset.variant, seed: 0 }), testSize: values['test-size'], labels, ...engine })
+    : await withFileSource(values.weights!, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, testSize: values['test-size'], labels, ...engine }));
   for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   const walked = positionals.some((p) => statSync(p).isDirectory());
   const progress = walked ? new ProgressBar(files.length, 'classifying') : null;

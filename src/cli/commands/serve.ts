@@ -8,9 +8,10 @@ import { findPreset } from '../../arch/presets.js';
 import { openFileSource } from '../file-source.js';
 import { integerOption, numberOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { engineChoice, ENGINE_OPTIONS } from '../engine-options.js';
+import { LABELS_OPTION, readLabelsOption } from '../labels-file.js';
 
 export const serveUsage =
-  'efficientnet serve --model M (--weights FILE | --random-weights) [--port P] [--host H] [--threads T|auto] [--simd relaxed] ' +
+  'efficientnet serve --model M (--weights FILE | --random-weights) [--labels FILE] [--port P] [--host H] [--threads T|auto] [--simd relaxed] ' +
   '[--max-batch N] [--batch-window-ms MS] [--queue N] [--max-body-mb N] [--timeout-ms MS] [--max-pixels N] [--drain-timeout-ms MS]';
 
 /** Defaults: a batch of 8 fills two threads well on B0; 2 ms adds little latency alone. */
@@ -40,6 +41,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
     'timeout-ms': { type: 'string' },
     'max-pixels': { type: 'string' },
     'drain-timeout-ms': { type: 'string' },
+    ...LABELS_OPTION,
     ...ENGINE_OPTIONS,
   });
   const preset = findPreset(requireOption(values.model, '--model'));
@@ -66,6 +68,8 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   };
   // Checked before anything listens: a missing weights file is a usage mistake, not a server state.
   if (values.weights !== undefined) openFileSource(values.weights, 'weights').close();
+  // Read here; the model's thread checks there is one per class, and a wrong count stops the server.
+  const labels = readLabelsOption(values.labels);
   const { serve } = await import('../../serve/run.js');
-  await serve({ ...options, model: { model: preset.name, weightsPath: values.weights === undefined ? null : resolve(values.weights), threads: engine.threads, simd: engine.simd } }, out);
+  await serve({ ...options, model: { model: preset.name, weightsPath: values.weights === undefined ? null : resolve(values.weights), threads: engine.threads, simd: engine.simd, labels } }, out);
 }
