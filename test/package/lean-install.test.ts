@@ -56,7 +56,19 @@ describe('a lean install (npm install --omit=optional)', () => {
     const photo = join(project, 'node_modules', 'efficientnet-wasm', 'data', 'images', 'panda.jpg');
     const classify = run(bin(), ['classify', photo, '--model', 'tf_efficientnet_b0.ns_jft_in1k', '--random-weights', '--json', '--topk', '1'], project);
     expect((JSON.parse(classify.stdout) as { top: unknown[] }[])[0].top).toHaveLength(1);
-    for (const args of [['--version'], ['--help'], ['summary', '--variant', 'b0', '--json']]) run(bin(), args, project);
+    const images = join(project, 'node_modules', 'efficientnet-wasm', 'data', 'images');
+    for (const args of [
+      ['--version'], ['--help'], ['summary', '--variant', 'b0', '--json'],
+      ['init-weights', '--variant', 'b0', '--seed', '3', '--out', 'b0.safetensors'],
+      ['preprocess', photo, '--model', 'tf_efficientnet_b0.ns_jft_in1k', '--out', 'x.npy'],
+      ['run', '--variant', 'b0', '--weights', 'b0.safetensors', '--input', 'x.npy', '--logits', 'logits.npy'],
+      ['bench', '--variant', 'b0', '--resolution', '32', '--runs', '1'],
+      ['diagram', 'scaling', '--out', 'scaling.svg'],
+      ['embed', images, '--model', 'tf_efficientnet_b0.ns_jft_in1k', '--random-weights', '--out', 'embeddings', '--quiet'],
+    ]) run(bin(), args, project);
+    for (const output of ['b0.safetensors', 'x.npy', 'logits.npy', 'scaling.svg', join('embeddings', 'embeddings.npy')]) {
+      expect(existsSync(join(project, output)), output).toBe(true);
+    }
     writeFileSync(join(project, 'library.mjs'), `
       import { readFile } from 'node:fs/promises';
       import { EfficientNet, createSyntheticWeights } from 'efficientnet-wasm';
