@@ -2,6 +2,7 @@
  * `efficientnet export-onnx`: writes the network with its weights as an ONNX model (BN folded,
  * symbolic batch and image size), for ONNX Runtime or any other ONNX consumer.
  */
+import { variantTitle } from '../../arch/variants.js';
 import { resolveCheckpoint } from '../../arch/checkpoint.js';
 import { ConfigError } from '../../errors.js';
 import { classifierWidth } from '../../weights/classifier.js';
@@ -49,7 +50,7 @@ export async function exportOnnxCommand(argv: string[], out: (line: string) => v
   });
   writeOutputFile(outPath, model);
   out(
-    `wrote ${outPath} (${(model.length / 2 ** 20).toFixed(1)} MiB): EfficientNet-${network.name.toUpperCase()}, ${padding} padding, ` +
+    `wrote ${outPath} (${(model.length / 2 ** 20).toFixed(1)} MiB): ${network.name === 'custom' ? 'EfficientNet (custom)' : variantTitle(network.name)}, ${padding} padding, ` +
       `BN eps ${bnEps} folded, opset ${opset}; input "input" [batch, 3, height, width], ` +
       `outputs "logits" [batch, ${network.numClasses}] and "features" [batch, ${network.headChannels}]`,
   );
