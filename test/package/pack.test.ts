@@ -3,27 +3,18 @@
  * (offline-friendly: its dependencies come from the npm cache), then used from fresh Node
  * processes through its exports map and its `efficientnet` bin. Needs `npm run build` first.
  */
-import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { firstLine } from '../support/cli.js';
+import { consumerProject, packPackage, run, type PackedPackage } from '../support/consumer.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-
-const workdir = mkdtempSync(join(tmpdir(), 'efficientnet-pack-'));
-const project = join(workdir, 'consumer');
-const installed = join(project, 'node_modules', 'efficientnet-wasm');
-let packedFiles: string[] = [];
-
-function run(command: string, args: string[], cwd: string): SpawnSyncReturns<string> {
-  const result = spawnSync(command, args, { cwd, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stderr}`);
-  return result;
-}
+let packed: PackedPackage;
+let project: string;
+let installed: string;
+let packedFiles: readonly string[] = [];
 
 /** Writes `source` as an ES module in the consumer project, runs it in a fresh Node, returns its JSON output. */
 function runInConsumer(name: string, source: string): unknown {
@@ -32,16 +23,14 @@ function runInConsumer(name: string, source: string): unknown {
 }
 
 beforeAll(() => {
-  const pack = run(NPM, ['pack', '--json', '--pack-destination', workdir], REPO);
-  const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
-  packedFiles = files.map((f) => f.path);
-  mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  run(NPM, ['install', join(workdir, filename), '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], project);
+  packed = packPackage();
+  packedFiles = packed.files;
+  project = consumerProject(packed, join(packed.workdir, 'consumer'), {}, false);
+  installed = join(project, 'node_modules', 'efficientnet-wasm');
 });
 
 afterAll(() => {
-  rmSync(workdir, { recursive: true, force: true });
+  packed?.remove();
 });
 
 describe('the packed package', () => {

@@ -1,13 +1,14 @@
 /**
- * What the tests of the installed package share: the package packed once per test file and installed from the
- * tarball into a fresh consumer project (bundlers themselves come from this repository's
+ * What the tests of the installed package share: the package packed once per test run and installed
+ * from the tarball into a fresh consumer project (bundlers themselves come from this repository's
  * node_modules), a static server for the built page, the page driven in Chromium, and the answer
  * Node gives for the same photo and weights. Needs `npm run build` first.
  */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
@@ -23,27 +24,88 @@ export const MODEL = 'tf_efficientnet_b0.ns_jft_in1k';
 export const SEED = 7;
 
 export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
+  return runCommand(command, args, cwd, env);
+}
+
+function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
   return result;
 }
 
 export interface PackedPackage {
+  /** A fresh temporary directory for this test file's consumer projects. */
   readonly workdir: string;
   readonly tarball: string;
   readonly files: readonly string[];
+  /** Removes `workdir` (the shared tarball stays for the run's other test files). */
   remove(): void;
 }
 
-/** `npm pack` of this repository into a fresh temporary directory. */
+interface PackResult {
+  readonly tarball: string;
+  readonly files: readonly string[];
+}
+
+/** Test files run in processes forked by one Vitest process: the run is named by that parent's id. */
+const PACK_PREFIX = 'efficientnet-pack-';
+const isRunning = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: string }).code === 'EPERM';
+  }
+};
+
+/**
+ * `npm pack` of this repository, once per test run: the first test file to ask packs into
+ * `<tmp>/efficientnet-pack-<run>/` (claimed by creating the directory, which only one process can),
+ * the others wait for its `pack.json`. Directories of runs that have ended are removed.
+ */
+function packOnce(): PackResult {
+  // Forked test files share the Vitest process as parent; files on worker threads run inside it.
+  const run = isMainThread ? process.ppid : process.pid;
+  const shared = join(tmpdir(), `${PACK_PREFIX}${run}`);
+  const result = join(shared, 'pack.json');
+  let claimed = false;
+  try {
+    mkdirSync(shared);
+    claimed = true;
+  } catch {
+    // Another test file of this run packs; wait below.
+  }
+  if (claimed) {
+    for (const entry of readdirSync(tmpdir())) {
+      const pid = Number(entry.slice(PACK_PREFIX.length));
+      if (entry.startsWith(PACK_PREFIX) && pid !== run && Number.isInteger(pid) && !isRunning(pid)) {
+        rmSync(join(tmpdir(), entry), { recursive: true, force: true });
+      }
+    }
+    try {
+      const pack = runCommand(NPM, ['pack', '--json', '--pack-destination', shared], REPO);
+      const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
+      writeFileSync(`${result}.partial`, JSON.stringify({ tarball: join(shared, filename), files: files.map((f) => f.path) }));
+      renameSync(`${result}.partial`, result); // appears whole or not at all
+    } catch (error) {
+      rmSync(shared, { recursive: true, force: true }); // let a later file try again
+      throw error;
+    }
+  }
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(result)) {
+    if (!existsSync(shared)) return packOnce(); // the packing file failed and cleared its claim
+    if (Date.now() > deadline) throw new Error(`no packed tarball in ${shared} after 120 s`);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200); // a synchronous 200 ms sleep
+  }
+  return JSON.parse(readFileSync(result, 'utf8')) as PackResult;
+}
+
+/** The packed package (packed once per test run) and a fresh temporary directory for consumers. */
 export function packPackage(): PackedPackage {
+  const { tarball, files } = packOnce();
   const workdir = mkdtempSync(join(tmpdir(), 'efficientnet-consumer-'));
-  const pack = run(NPM, ['pack', '--json', '--pack-destination', workdir], REPO);
-  const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
-  return {
-    workdir, tarball: join(workdir, filename), files: files.map((f) => f.path),
-    remove: () => rmSync(workdir, { recursive: true, force: true }),
-  };
+  return { workdir, tarball, files, remove: () => rmSync(workdir, { recursive: true, force: true }) };
 }
 
 /**
