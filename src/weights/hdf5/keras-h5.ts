@@ -39,6 +39,7 @@ export const HDF5_SIGNATURE: readonly number[] = [0x89, 0x48, 0x44, 0x46, 0x0d, 
 type JsfiveModule = typeof import('jsfive');
 type Hdf5Node = import('jsfive').Hdf5Node;
 type Hdf5Group = import('jsfive').Group;
+type Hdf5Dataset = import('jsfive').Dataset;
 
 /**
  * The package to install for this reader, named in the error when it is missing, at the version
@@ -151,8 +152,8 @@ const DTYPES: Readonly<Record<string, { dtype: WeightDtype; bytes: number }>> = 
 const FLOAT_DTYPES: ReadonlySet<WeightDtype> = new Set(['F64', 'F32', 'F16']);
 
 interface KerasTensor extends SourceTensor {
-  /** Path of the dataset from the weights root: `<layer>/<weight name>`. */
-  readonly path: string;
+  /** The dataset, opened once when the file is listed. */
+  readonly dataset: Hdf5Dataset;
   readonly byteLength: number;
   /** Stored little-endian (numpy's `<`; also single bytes, which have no order). */
   readonly littleEndian: boolean;
@@ -187,17 +188,45 @@ function weightsRoot(file: Hdf5Group): { root: Hdf5Group; layers: string[] } {
   );
 }
 
-function listTensors(file: Hdf5Group, byteLength: number): { root: Hdf5Group; tensors: Map<string, KerasTensor> } {
+/**
+ * Opens groups by path from `root`, each once: jsfive parses a group's header and B-tree every
+ * time it is opened, and every weight of a layer sits under the same one or two groups.
+ */
+function groupOpener(root: Hdf5Group): (path: readonly string[]) => Hdf5Group {
+  const opened = new Map<string, Hdf5Group>([['', root]]);
+  return (path) => {
+    let group = root;
+    for (let i = 0; i < path.length; i++) {
+      const key = path.slice(0, i + 1).join('/');
+      let next = opened.get(key);
+      if (next === undefined) {
+        const child = guarded(`group "${key}"`, () => group.get(path[i]));
+        if (child === null || !('keys' in child)) throw new WeightsFormatError(`Keras .h5 file: "${key}" is not a group`);
+        next = child;
+        opened.set(key, next);
+      }
+      group = next;
+    }
+    return group;
+  };
+}
+
+function listTensors(file: Hdf5Group, byteLength: number): Map<string, KerasTensor> {
   const { root, layers } = weightsRoot(file);
+  const openGroup = groupOpener(root);
   const tensors = new Map<string, KerasTensor>();
   for (const layer of new Set(layers)) {
-    const group = guarded(`layer group "${layer}"`, () => root.get(layer));
-    if (group === null || !('keys' in group)) throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" is listed but has no group`);
+    // A layer or weight name with an empty part ("a//b", a leading "/") would make jsfive look elsewhere.
+    const layerPath = layer.split('/');
+    if (layerPath.includes('')) throw new WeightsFormatError(`Keras .h5 file: layer name "${layer}" has an empty part`);
+    const group = openGroup(layerPath);
     const weightNames = nameList(group, 'weight_names', `layer "${layer}"`) ?? [];
     for (const name of weightNames) {
       if (tensors.has(name)) throw new WeightsFormatError(`Keras .h5 file: weight "${name}" appears twice`);
-      const path = `${layer}/${name}`;
-      const dataset = guarded(`weight "${name}"`, () => root.get(path));
+      const path = [...layerPath, ...name.split('/')];
+      if (path.includes('')) throw new WeightsFormatError(`Keras .h5 file: weight name "${name}" has an empty part`);
+      const parent = openGroup(path.slice(0, -1));
+      const dataset = guarded(`weight "${name}"`, () => parent.get(path[path.length - 1]));
       if (dataset === null || !('shape' in dataset)) throw new WeightsFormatError(`Keras .h5 file: weight "${name}" is listed but has no dataset`);
       // Keras writes contiguous datasets; chunked ones (resizable or compressed) would take
       // jsfive through chunk B-trees and inflation that nothing here bounds.
@@ -212,10 +241,10 @@ function listTensors(file: Hdf5Group, byteLength: number): { root: Hdf5Group; te
       if (tensorBytes > byteLength) {
         throw new WeightsFormatError(`Keras .h5 file: weight "${name}" declares ${tensorBytes} bytes, more than the whole ${byteLength}-byte file`);
       }
-      tensors.set(name, { name, dtype, shape: Object.freeze([...shape]), path, byteLength: tensorBytes, littleEndian });
+      tensors.set(name, { name, dtype, shape: Object.freeze([...shape]), dataset, byteLength: tensorBytes, littleEndian });
     }
   }
-  return { root, tensors };
+  return tensors;
 }
 
 /** jsfive's object header of a dataset, as far as the contiguous fast path reads it. */
@@ -250,12 +279,9 @@ function contiguousAddress(dataset: unknown): number | undefined {
  * through jsfive's decoder, which builds a JavaScript array element by element (about four times
  * slower over a whole B0 file).
  */
-function readDataset(bytes: ByteSource, root: Hdf5Group, tensor: KerasTensor, destination: Float32Array): void {
-  const { dataset, address } = guarded(`weight "${tensor.name}"`, () => {
-    const found = root.get(tensor.path);
-    if (found === null || !('value' in found)) throw new WeightsFormatError(`Keras .h5 file: weight "${tensor.name}" has no dataset`);
-    return { dataset: found, address: tensor.dtype === 'F32' && tensor.littleEndian ? contiguousAddress(found) : undefined };
-  });
+function readDataset(bytes: ByteSource, tensor: KerasTensor, destination: Float32Array): void {
+  const { dataset } = tensor;
+  const address = tensor.dtype === 'F32' && tensor.littleEndian ? guarded(`weight "${tensor.name}"`, () => contiguousAddress(dataset)) : undefined;
   if (address !== undefined) {
     const raw = bytes.read(address, destination.length * 4); // [elements, float32 little-endian]; throws past the end
     if (raw.byteOffset % 4 === 0) {
@@ -350,7 +376,7 @@ const NORMALIZATION_EPSILON = 1e-7;
  * that is std = sqrt(variance) / scale.
  */
 function kerasNormalization(
-  bytes: ByteSource, file: Hdf5Group, root: Hdf5Group, tensors: ReadonlyMap<string, KerasTensor>,
+  bytes: ByteSource, file: Hdf5Group, tensors: ReadonlyMap<string, KerasTensor>,
 ): SourceNormalization | undefined {
   // By the weight's own name, so a normalization layer inside a nested model is found too.
   const meanName = /^(?:.*\/)?(normalization(?:_\d+)?)\/mean(:\d+)?$/;
@@ -363,7 +389,7 @@ function kerasNormalization(
       throw new WeightsFormatError(`Keras .h5 file: layer "${layer}" needs a mean and a variance of 3 values (one per RGB channel)`);
     }
     const values = new Float32Array(3); // [RGB]
-    readDataset(bytes, root, tensor, values);
+    readDataset(bytes, tensor, values);
     return [...values];
   };
   const meanValues = rgb(mean);
@@ -394,8 +420,8 @@ export async function openKerasH5(bytes: ByteSource): Promise<WeightSource> {
   }
   const { File } = await loadJsfive();
   const file = guarded('the superblock and root group', () => new File(wholeBuffer(bytes), 'weights.h5'));
-  const { root, tensors } = listTensors(file, bytes.length);
-  const normalization = kerasNormalization(bytes, file, root, tensors);
+  const tensors = listTensors(file, bytes.length);
+  const normalization = kerasNormalization(bytes, file, tensors);
   const keras = guarded('the attributes of the file', () => file.attrs.keras_version);
   const metadata: Record<string, string> = typeof keras === 'string' ? { keras_version: keras.replace(/\0+$/, '').slice(0, 64) } : {};
   const listed: ReadonlyMap<string, SourceTensor> = new Map([...tensors].map(([name, t]) => [name, { name, dtype: t.dtype, shape: t.shape }]));
@@ -407,7 +433,7 @@ export async function openKerasH5(bytes: ByteSource): Promise<WeightSource> {
     if (destination.length !== count) {
       throw new WeightsMismatchError(`tensor "${name}" has ${count} values but the destination holds ${destination.length}`);
     }
-    readDataset(bytes, root, tensor, destination);
+    readDataset(bytes, tensor, destination);
   };
   return { format: 'hdf5', tensors: listed, readInto, ...(normalization ? { normalization } : {}), metadata };
 }
