@@ -6,7 +6,8 @@
  * `nodenext` and `bundler`. Needs `npm run build` first.
  */
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumerProject, packPackage, REPO, type PackedPackage } from '../support/consumer.js';
 
@@ -58,7 +59,9 @@ beforeAll(() => {
   // The compiler and Node's types come from this repository, as a project's own devDependencies would.
   mkdirSync(join(project, 'node_modules', '@types'), { recursive: true });
   symlinkSync(join(REPO, 'node_modules', '@types', 'node'), join(project, 'node_modules', '@types', 'node'));
-  symlinkSync(join(REPO, 'node_modules', 'undici-types'), join(project, 'node_modules', 'undici-types'));
+  // @types/node's own dependency, wherever npm put the version it asks for.
+  const undici = dirname(createRequire(join(REPO, 'node_modules', '@types', 'node', 'package.json')).resolve('undici-types/package.json'));
+  symlinkSync(undici, join(project, 'node_modules', 'undici-types'));
 }, 300_000);
 
 afterAll(() => packed?.remove());
