@@ -23,11 +23,8 @@ export const PHOTO = 'panda.jpg';
 export const MODEL = 'tf_efficientnet_b0.ns_jft_in1k';
 export const SEED = 7;
 
+/** Runs a command to completion; a non-zero exit throws with its output. */
 export function run(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
-  return runCommand(command, args, cwd, env);
-}
-
-function runCommand(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = process.env): SpawnSyncReturns<string> {
   const result = spawnSync(command, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 * 2 ** 20 });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} exited ${result.status}:\n${result.stdout}\n${result.stderr}`);
   return result;
@@ -47,7 +44,7 @@ interface PackResult {
   readonly files: readonly string[];
 }
 
-/** Test files run in processes forked by one Vitest process: the run is named by that parent's id. */
+/** The shared tarball's directory: this prefix and the process id of the test run. */
 const PACK_PREFIX = 'efficientnet-pack-';
 const isRunning = (pid: number): boolean => {
   try {
@@ -65,8 +62,8 @@ const isRunning = (pid: number): boolean => {
  */
 function packOnce(): PackResult {
   // Forked test files share the Vitest process as parent; files on worker threads run inside it.
-  const run = isMainThread ? process.ppid : process.pid;
-  const shared = join(tmpdir(), `${PACK_PREFIX}${run}`);
+  const testRun = isMainThread ? process.ppid : process.pid;
+  const shared = join(tmpdir(), `${PACK_PREFIX}${testRun}`);
   const result = join(shared, 'pack.json');
   let claimed = false;
   try {
@@ -78,12 +75,12 @@ function packOnce(): PackResult {
   if (claimed) {
     for (const entry of readdirSync(tmpdir())) {
       const pid = Number(entry.slice(PACK_PREFIX.length));
-      if (entry.startsWith(PACK_PREFIX) && pid !== run && Number.isInteger(pid) && !isRunning(pid)) {
+      if (entry.startsWith(PACK_PREFIX) && pid !== testRun && Number.isInteger(pid) && !isRunning(pid)) {
         rmSync(join(tmpdir(), entry), { recursive: true, force: true });
       }
     }
     try {
-      const pack = runCommand(NPM, ['pack', '--json', '--pack-destination', shared], REPO);
+      const pack = run(NPM, ['pack', '--json', '--pack-destination', shared], REPO);
       const [{ filename, files }] = JSON.parse(pack.stdout) as [{ filename: string; files: { path: string }[] }];
       writeFileSync(`${result}.partial`, JSON.stringify({ tarball: join(shared, filename), files: files.map((f) => f.path) }));
       renameSync(`${result}.partial`, result); // appears whole or not at all
