@@ -4,6 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { weightsDownloadHint } from '../arch/preset-download.js';
 import { EfficientNet } from '../efficientnet.js';
 import { findPreset } from '../arch/presets.js';
 import { ConfigError } from '../errors.js';
@@ -67,7 +68,7 @@ export async function setUpDataset(values: DatasetValues, positionals: readonly 
   const preset = findPreset(values.model);
   if (positionals.length === 0 && values.list === undefined) throw new UsageError('give at least one image file or directory, or --list FILE');
   if (values.weights === undefined && !values['random-weights']) {
-    throw new UsageError(`--weights is required (model.safetensors of "${preset.hubId}" from the Hugging Face hub), or --random-weights to try the tool`);
+    throw new UsageError(`--weights is required (${weightsDownloadHint(preset)}), or --random-weights to try the tool`);
   }
   if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
   const batchSize = integerOption(values.batch, '--batch', 8);

@@ -4,6 +4,7 @@
  * dependencies (fastify, @fastify/multipart, prom-client) load only when this command runs.
  */
 import { resolve } from 'node:path';
+import { weightsDownloadHint } from '../../arch/preset-download.js';
 import { findPreset } from '../../arch/presets.js';
 import { openFileSource } from '../file-source.js';
 import { integerOption, numberOption, parseOptions, requireOption, UsageError } from '../args.js';
@@ -46,7 +47,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
   });
   const preset = findPreset(requireOption(values.model, '--model'));
   if (values.weights === undefined && !values['random-weights']) {
-    throw new UsageError(`--weights is required (model.safetensors of "${preset.hubId}"), or pass --random-weights to try the server with synthetic weights`);
+    throw new UsageError(`--weights is required (${weightsDownloadHint(preset)}), or pass --random-weights to try the server with synthetic weights`);
   }
   if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
   const port = nonNegativeInteger(values.port, '--port', DEFAULTS.port);
