@@ -30,6 +30,7 @@ interface Slot {
 export class DecodePool {
   private readonly slots: Slot[] = [];
   private nextId = 0;
+  private nextRecycle = 0;
   private failure: Error | null = null;
 
   constructor(count: number, settings: DecodeSettings) {
@@ -55,6 +56,14 @@ export class DecodePool {
       slot.jobs.set(job.id, job);
       slot.worker.postMessage({ kind: 'decode', id: job.id, path } satisfies DecodeRequest);
     });
+  }
+
+  /** Hands a tensor's buffer back to a worker, to be filled again instead of allocating a new one. */
+  recycle(tensor: Float32Array): void {
+    if (this.failure || this.slots.length === 0) return;
+    const buffer = tensor.buffer as ArrayBuffer;
+    const slot = this.slots[this.nextRecycle++ % this.slots.length];
+    slot.worker.postMessage({ kind: 'recycle', buffer } satisfies DecodeRequest, [buffer]);
   }
 
   async close(): Promise<void> {

@@ -11,7 +11,9 @@ export interface DecodeSettings {
 
 export type DecodeRequest =
   | { readonly kind: 'settings'; readonly settings: DecodeSettings }
-  | { readonly kind: 'decode'; readonly id: number; readonly path: string };
+  | { readonly kind: 'decode'; readonly id: number; readonly path: string }
+  /** A tensor's buffer handed back for reuse once its values are in a batch. */
+  | { readonly kind: 'recycle'; readonly buffer: ArrayBuffer };
 
 export type DecodeReply =
   /** tensor: `[3, size, size]` float32, the recipe's normalised crop. */

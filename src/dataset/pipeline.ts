@@ -80,6 +80,7 @@ export async function runPipeline(options: PipelineOptions): Promise<PipelineRep
       for (const { item, outcome } of entries) {
         if (outcome.ok) {
           input.set(outcome.value, paths.length * perImage);
+          pool.recycle(outcome.value);
           sequence.push(paths.length);
           paths.push(item);
         } else if (outcome.error instanceof DecodeFailure) {
