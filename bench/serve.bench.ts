@@ -5,7 +5,7 @@
  * - images/s, p50 and p99 latency and the share of each batch size at concurrency 1, 8 and 64,
  *   driven by autocannon (a real 61 KB photo as the raw body, every request one image);
  * - the peer: `efficientnet bench --variant b0 --batch 8 --threads 2` images/s, run before and
- *   after the server load; the ratio uses their median (the machine is shared and drifts);
+ *   after the server load; the ratio uses their mean (the machine is shared and drifts);
  * - RSS of a fresh server after 1,000 and after 10,000 requests.
  *
  * Run: `npm run build:ts && npx tsc -p tsconfig.bench.json && node dist-bench/bench/serve.bench.js [seconds per level] [requests of the memory run]`.
@@ -101,8 +101,6 @@ function residentMegabytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-const median = (values: readonly number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 const peerBefore = peerImagesPerSecond();
 const server = await startServer();
 await load(server.url, 8, { seconds: 5 }); // warm-up: every batch size planned, the engine tiered up
@@ -120,7 +118,7 @@ for (const connections of CONCURRENCY) {
 }
 await server.stop();
 const peerAfter = peerImagesPerSecond();
-const peer = median([peerBefore, peerAfter, (peerBefore + peerAfter) / 2]);
+const peer = (peerBefore + peerAfter) / 2;
 
 const fresh = await startServer();
 await load(fresh.url, 8, { amount: RSS_REQUESTS / 10 });
