@@ -8,7 +8,7 @@ import type { NetworkSpec } from './arch/network.js';
 import type { PaddingMode } from './arch/padding.js';
 import type { CheckpointPreset } from './arch/presets.js';
 import type { ScalingCoefficients, VariantName } from './arch/variants.js';
-import { ConfigError, InputShapeError, WeightsMismatchError } from './errors.js';
+import { ConfigError, InputShapeError, ResourceLimitError, WeightsMismatchError } from './errors.js';
 import { embedBatch, embedMany, type EmbedManyInput, type EmbedManyOptions, type EmbedManyResult } from './embed-many.js';
 import { decodeImage, type DecodeOptions, type PixelData, type RgbImage } from './image/decode.js';
 import { classLabel, resolveLabels } from './labels.js';
@@ -33,6 +33,13 @@ import { openWeights } from './weights/open.js';
 import type { ByteSource, SourceNormalization, WeightSource } from './weights/source.js';
 
 export type Backend = 'wasm' | 'reference';
+
+/**
+ * Side of the zero image `create` warms the code on: a twelfth of B0's work at 224, and enough
+ * to have the engine optimise the stem and the other kernels, which 32 was not for the stem
+ * (bench/first-call.bench.ts).
+ */
+const WARM_UP_SIZE = 64;
 
 export interface CreateOptions {
   /** A variant name (`b0` … `l2`) or custom scaling coefficients. Give this or `model`. */
@@ -279,7 +286,40 @@ export class EfficientNet {
     const engine = await WasmEngine.load(file, recipe, config.bnEps, {
       wasm: options.wasm, threads, threadsWasm: options.threadsWasm, simd: options.simd,
     });
-    return new EfficientNet(config, backend, engine, engine.threading, engine.simd, loaded);
+    const net = new EfficientNet(config, backend, engine, engine.threading, engine.simd, loaded);
+    try {
+      await net.warmUp();
+    } catch (error) {
+      engine.dispose();
+      throw error;
+    }
+    return net;
+  }
+
+  /**
+   * Makes the first `forward` at the model's own resolution about as fast as later ones (see
+   * bench/first-call.bench.ts). The engine first runs new WebAssembly code unoptimised and
+   * optimises each function once it has run a while, on a background thread; the first call
+   * used to pay for that. So: plan (and grow memory for) the native-resolution programs of
+   * `forward` and `classify` now, then run the network once on a tiny zero image, which spends
+   * the kernels' optimisation budget for a few milliseconds. Results cannot change: every run
+   * writes each buffer before reading it, and the tiny arena lies within the native one, so
+   * memory does not grow for it.
+   */
+  private async warmUp(): Promise<void> {
+    const size = this.recipe.size;
+    try {
+      this.engine.prepare(this.programFor([1, 3, size, size], {}));
+      if (this.numClasses > 0) this.engine.prepare(this.programFor([1, 3, size, size], { probabilities: true }));
+      const tiny = Math.min(WARM_UP_SIZE, size);
+      // Built outside `programs`: the cache keeps only programs the user asked for.
+      const program = buildProgram(this.network, this.padding, [1, 3, tiny, tiny], {});
+      await this.engine.run(program, new Float32Array(3 * tiny * tiny), {}); // [1, 3, tiny, tiny] zeros
+    } catch (error) {
+      // Too large for this engine's memory at its own resolution: `forward` says so when asked,
+      // and the model still runs smaller inputs; only the warm-up is given up.
+      if (!(error instanceof ResourceLimitError)) throw error;
+    }
   }
 
   get numClasses(): number {

@@ -130,7 +130,11 @@ export class WasmEngine implements Engine {
     assertFitsWasm32(this.weights.end + arena.bytes + 65536, what);
     const prepared = { ...prepareProgram(kernels, program, arena, this.weights, this.weights.end), id: this.prepared.size };
     // Grown here, between runs: no worker is running a kernel while the memory changes size.
+    const before = kernels.memory.buffer.byteLength;
     ensureMemory(kernels.memory, prepared.end, what);
+    // The new pages are zero but not yet mapped: touching them now keeps the first run from
+    // paying a page fault per 4 KiB of arena.
+    new Uint8Array(kernels.memory.buffer, before).fill(0);
     this.pool?.addProgram(prepared.id, prepared.plan);
     this.prepared.set(program, prepared);
   }
