@@ -257,7 +257,10 @@ export class EfficientNet {
     return problem === null ? { mode: 'relaxed' } : { mode: 'deterministic', reason: problem };
   }
 
-  /** Validates the weights against the network, then packs them; nothing is built if anything is wrong. */
+  /**
+   * Validates the weights against the network, then packs them and warms the model up (see
+   * `warmUp`); nothing is built if anything is wrong.
+   */
   static async create(options: CreateOptions): Promise<EfficientNet> {
     if (options === null || typeof options !== 'object') throw new ConfigError('EfficientNet.create needs an options object');
     const backend = options.backend ?? 'wasm';
