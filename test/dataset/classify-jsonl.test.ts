@@ -5,11 +5,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
 import { runCli } from '../support/cli.js';
-import { MODEL, photoCopies, scratch, startCli, writeList } from './support.js';
+import { MODEL, photoCopies, removeScratch, scratch, startCli, writeList } from './support.js';
+
+afterAll(removeScratch);
 
 const lines = (text: string): Record<string, unknown>[] => text.split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);
 

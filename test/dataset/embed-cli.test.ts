@@ -7,15 +7,17 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, cpSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { parseNpy } from '../../src/cli/npy.js';
 import { decodeFloat16Into, encodeFloat16Into } from '../../src/weights/float16.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
 import { runCli } from '../support/cli.js';
 import {
-  differingFiles, MAIN, MODEL, PHOTOS, photoCopies, readManifest, scratch, startCli, waitForCheckpoint, writeList,
+  differingFiles, MAIN, MODEL, PHOTOS, photoCopies, readManifest, removeScratch, scratch, startCli, waitForCheckpoint, writeList,
 } from './support.js';
+
+afterAll(removeScratch);
 
 const jsonl = (path: string): Record<string, unknown>[] =>
   readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0).map((l) => JSON.parse(l) as Record<string, unknown>);

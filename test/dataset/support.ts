@@ -3,7 +3,7 @@
  * background (to kill it mid-run), and byte comparison of output directories.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,18 @@ export const MODEL = 'tf_efficientnet_b0.ns_jft_in1k';
 export const PHOTOS = ['chelsea.png', 'grace_hopper.jpg', 'panda.jpg'].map((name) => fileURLToPath(new URL(`../../data/images/${name}`, import.meta.url)));
 export const OUTPUT_FILES = ['embeddings.npy', 'index.jsonl', 'errors.jsonl', 'manifest.json'];
 
-export const scratch = (label: string): string => mkdtempSync(join(tmpdir(), `efficientnet-${label}-`));
+const scratchDirs: string[] = [];
+
+/** A new temporary directory, removed by `removeScratch` (call it in afterAll). */
+export function scratch(label: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `efficientnet-${label}-`));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+export function removeScratch(): void {
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
 
 /** `count` paths cycling through the bundled photos as copies in `dir` (names sort as created). */
 export function photoCopies(dir: string, count: number): string[] {
