@@ -1,8 +1,6 @@
 /**
  * `efficientnet classify`: photos in, top-k ImageNet classes out, as a table or JSON.
  */
-import { readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EfficientNet, type Prediction } from '../../efficientnet.js';
 import { weightsDownloadHint } from '../../arch/preset-download.js';
@@ -16,6 +14,7 @@ import { integerOption, parseOptions, requireOption, UsageError } from '../args.
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 import { ProgressBar } from '../progress.js';
 import { classifyJsonlCommand } from '../../dataset/classify-jsonl.js';
+import { collectInputs } from '../../dataset/walk.js';
 
 export const classifyUsage =
   'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--test-size] [--labels FILE] [--topk K] [--batch N] ' +
@@ -24,37 +23,12 @@ export const classifyUsage =
 /** The photos shipped in the package (`data/images/`), for `--example`; the same path from src/ and dist/. */
 const EXAMPLE_IMAGES = fileURLToPath(new URL('../../../data/images/', import.meta.url));
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png']);
-
 const SYNTHETIC_NOTE = 'SYNTHETIC WEIGHTS: these classes are meaningless; pass --weights for real predictions';
 
 /** Where the real weights come from, for the refusal message. */
 function weightsHint(model: string): string {
   return `--weights is required: download ${weightsDownloadHint(findPreset(model))}, ` +
     'or pass --random-weights to try the tool with synthetic weights';
-}
-
-/** Files named directly, plus the JPEG and PNG files under each directory, sorted for a stable order. */
-function collectImages(paths: readonly string[]): string[] {
-  const files: string[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.isFile() && IMAGE_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(path);
-    }
-  };
-  for (const path of paths) {
-    let isDirectory: boolean;
-    try {
-      isDirectory = statSync(path).isDirectory();
-    } catch {
-      throw new ConfigError(`cannot read "${path}": no such file or directory`);
-    }
-    if (isDirectory) walk(path);
-    else files.push(path);
-  }
-  return files;
 }
 
 export async function classifyCommand(argv: string[], out: (line: string) => void): Promise<void | number> {
@@ -83,10 +57,10 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
   const batchSize = integerOption(values.batch, '--batch', 4);
   const maxPixels = values['max-pixels'] === undefined ? undefined : integerOption(values['max-pixels'], '--max-pixels', 0);
   const engine = engineChoice(values);
-  const files = collectImages(positionals);
+  const files = collectInputs(positionals);
   // Read before the model is built; whether there is one label per class, create checks.
   const labels = readLabelsOption(values.labels);
-  if (files.length === 0) throw new ConfigError(`no .jpg, .jpeg or .png files found in ${positionals.join(', ')}`);
+  if (files.length === 0) throw new ConfigError(`no image files (.jpg, .jpeg, .jpe, .jfif, .png) found in ${positionals.join(', ')}`);
 
   const synthetic = values.weights === undefined;
   // A weights file is read by range (any format), so it is never held whole besides the core's copy.
@@ -94,8 +68,8 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
     ? await EfficientNet.create({ model: preset.name, weights: createSyntheticWeights({ variant: preset.variant, seed: 0 }), testSize: values['test-size'], labels, ...engine })
     : await withFileSource(values.weights!, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, testSize: values['test-size'], labels, ...engine }));
   for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
-  const walked = positionals.some((p) => statSync(p).isDirectory());
-  const progress = walked ? new ProgressBar(files.length, 'classifying') : null;
+  // A progress bar only when more photos were found than were named.
+  const progress = files.length > positionals.length ? new ProgressBar(files.length, 'classifying') : null;
   const results: { file: string; top: Prediction[] }[] = [];
   for (let start = 0; start < files.length; start += batchSize) {
     const batch = files.slice(start, start + batchSize);
