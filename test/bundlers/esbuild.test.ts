@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from '../support/browser.js';
-import { appSource, consumerProject, copyPhoto, INDEX_HTML, nodeAnswer, packPackage, pageAnswer, REPO, run, serveStatic, type PackedPackage } from '../support/consumer.js';
+import { appSource, consumerProject, copyPhoto, INDEX_HTML, nodeAnswer, packPackage, expectNodeAnswerInBrowser, REPO, run, serveStatic, type PackedPackage } from '../support/consumer.js';
 
 /** The README's esbuild commands, as a user types them in the project's directory. */
 const README_STEPS = /```sh\n[ \t]*(npx esbuild [^\n]+)\n[ \t]*(cp [^\n]+)\n[ \t]*```/;
@@ -57,15 +57,7 @@ describe('an esbuild app using the installed package', () => {
     const expected = await nodeAnswer();
     const server = await serveStatic(out);
     try {
-      for (const threads of [1, 2]) {
-        const { page, errors } = await browser.newPage();
-        const answer = await pageAnswer(page, `${server.url}?threads=${threads}`);
-        await page.close();
-        expect(answer.error).toBeUndefined();
-        expect(answer.threads, answer.reason ?? '').toBe(threads);
-        expect({ index: answer.index, probability: answer.probability }).toEqual(expected); // bit-identical, so exact
-        expect(errors).toEqual([]);
-      }
+      for (const threads of [1, 2]) await expectNodeAnswerInBrowser(browser, server.url, threads, expected);
     } finally {
       await server.close();
     }

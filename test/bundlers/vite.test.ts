@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build, createLogger, createServer, type Logger, type ViteDevServer } from 'vite';
 import { launchChromium, type Browser } from '../support/browser.js';
 import {
-  appSource, consumerProject, copyPhoto, INDEX_HTML, ISOLATION_HEADERS, nodeAnswer, packPackage, pageAnswer, serveStatic,
+  appSource, consumerProject, copyPhoto, INDEX_HTML, ISOLATION_HEADERS, nodeAnswer, packPackage, expectNodeAnswerInBrowser, serveStatic,
   type PackedPackage,
 } from '../support/consumer.js';
 
@@ -33,28 +33,13 @@ afterAll(async () => {
   packed?.remove();
 });
 
-async function classifyAt(base: string, threads: number): Promise<{ answer: Awaited<ReturnType<typeof pageAnswer>>; errors: string[] }> {
-  const { page, errors } = await browser.newPage();
-  try {
-    return { answer: await pageAnswer(page, `${base}?threads=${threads}`), errors };
-  } finally {
-    await page.close();
-  }
-}
-
 describe('a Vite app (default config) using the installed package', () => {
   it('builds, and the built page gives Node\'s answer on one thread and on two worker threads', async () => {
     // Vite's defaults: the default worker format (iife), target and asset handling.
     await build({ root: project, configFile: false, logLevel: 'error' });
     const server = await serveStatic(join(project, 'dist'));
     try {
-      for (const threads of [1, 2]) {
-        const { answer, errors } = await classifyAt(server.url, threads);
-        expect(answer.error).toBeUndefined();
-        expect(answer.threads, answer.reason ?? '').toBe(threads);
-        expect({ index: answer.index, probability: answer.probability }).toEqual(expected); // bit-identical, so exact
-        expect(errors).toEqual([]);
-      }
+      for (const threads of [1, 2]) await expectNodeAnswerInBrowser(browser, server.url, threads, expected);
     } finally {
       await server.close();
     }
@@ -72,11 +57,7 @@ describe('a Vite app (default config) using the installed package', () => {
         server = await createServer({ root: project, configFile: false, customLogger: logger, server: { port: 0, host: '127.0.0.1', headers } });
         await server.listen();
         const base = server.resolvedUrls!.local[0];
-        const { answer, errors } = await classifyAt(base, threads);
-        expect(answer.error).toBeUndefined();
-        expect(answer.threads, answer.reason ?? '').toBe(threads);
-        expect({ index: answer.index, probability: answer.probability }).toEqual(expected);
-        expect(errors).toEqual([]);
+        await expectNodeAnswerInBrowser(browser, base, threads, expected);
       } finally {
         await server?.close();
       }

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, type Browser } from '../support/browser.js';
-import { appSource, consumerProject, copyPhoto, INDEX_HTML, nodeAnswer, packPackage, pageAnswer, REPO, run, serveStatic, type PackedPackage } from '../support/consumer.js';
+import { appSource, consumerProject, copyPhoto, INDEX_HTML, nodeAnswer, packPackage, expectNodeAnswerInBrowser, REPO, run, serveStatic, type PackedPackage } from '../support/consumer.js';
 
 let packed: PackedPackage;
 let project: string;
@@ -38,15 +38,7 @@ describe('a webpack 5 app (default config) using the installed package', () => {
     const expected = await nodeAnswer();
     const server = await serveStatic(out);
     try {
-      for (const threads of [1, 2]) {
-        const { page, errors } = await browser.newPage();
-        const answer = await pageAnswer(page, `${server.url}?threads=${threads}`);
-        await page.close();
-        expect(answer.error).toBeUndefined();
-        expect(answer.threads, answer.reason ?? '').toBe(threads);
-        expect({ index: answer.index, probability: answer.probability }).toEqual(expected); // bit-identical, so exact
-        expect(errors).toEqual([]);
-      }
+      for (const threads of [1, 2]) await expectNodeAnswerInBrowser(browser, server.url, threads, expected);
     } finally {
       await server.close();
     }

@@ -12,6 +12,8 @@ import { isMainThread } from 'node:worker_threads';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
+import type { Browser } from './browser.js';
 import { EfficientNet } from '../../src/efficientnet.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
 
@@ -210,4 +212,24 @@ export async function pageAnswer(page: Page, url: string): Promise<PageAnswer> {
   await page.goto(url);
   await page.waitForFunction(() => (window as unknown as { result?: unknown }).result !== undefined, undefined, { timeout: 120_000 });
   return page.evaluate(() => (window as unknown as { result: PageAnswer }).result);
+}
+
+/**
+ * Opens the consumer app at `base` asking for `threads` threads and checks it ran on that many and
+ * gave Node's answer exactly (the core is bit-identical across engines), with no page error.
+ */
+export async function expectNodeAnswerInBrowser(
+  browser: Browser, base: string, threads: number, expected: { index: number; probability: number },
+): Promise<void> {
+  const { page, errors } = await browser.newPage();
+  let answer: PageAnswer;
+  try {
+    answer = await pageAnswer(page, `${base}?threads=${threads}`);
+  } finally {
+    await page.close();
+  }
+  expect(answer.error).toBeUndefined();
+  expect(answer.threads, answer.reason ?? '').toBe(threads);
+  expect({ index: answer.index, probability: answer.probability }).toEqual(expected);
+  expect(errors).toEqual([]);
 }
