@@ -8,9 +8,8 @@ import { integerOption, parseOptions } from '../cli/args.js';
 import { LABELS_OPTION, readLabelsOption } from '../cli/labels-file.js';
 import { resolveLabels } from '../labels.js';
 import { JsonlOutput } from './jsonl-output.js';
-import { DatasetProgress } from './progress.js';
-import { runPipeline } from './pipeline.js';
-import { DATASET_OPTIONS, EXIT, interruptedStatus, setUpDataset, stopOnSignals } from './run-options.js';
+import { runCheckpointed } from './checkpointed-run.js';
+import { DATASET_OPTIONS, EXIT, setUpDataset } from './run-options.js';
 
 export async function classifyJsonlCommand(argv: string[], out: (line: string) => void): Promise<number> {
   const { values, positionals } = parseOptions(argv, {
@@ -39,42 +38,25 @@ export async function classifyJsonlCommand(argv: string[], out: (line: string) =
       return output.errors > 0 ? EXIT.skipped : EXIT.complete;
     }
     const total = setup.paths.length;
-    const progress = new DatasetProgress({ total, start: output.processed, label: 'classifying', quiet: setup.quiet, intervalSeconds: setup.progressSeconds });
     const classes = net.numClasses;
     const size = net.recipe.size;
-    const signals = stopOnSignals();
     const k = Math.min(topk, classes);
-    try {
-      await runPipeline({
-        paths: setup.paths.slice(output.processed),
-        batchSize: setup.batchSize,
-        decodeThreads: setup.decodeThreads,
-        settings: { recipe: net.recipe, maxPixels: setup.maxPixels },
-        runBatch: async (input, n) => (await net.forward(input, [n, 3, size, size], { probabilities: true })).probabilities!,
-        onBatch: (_consumed, rows, paths, skipped, sequence) => {
-          // Lines in list order: the skipped files between the classified ones keep their places.
-          const lines = sequence.map((entry) => {
-            if (typeof entry !== 'number') return JSON.stringify({ path: entry.path, error: entry.error, code: entry.code });
-            const top = topPredictions(rows.subarray(entry * classes, (entry + 1) * classes), k, setup.weights.synthetic, labels);
-            return JSON.stringify({ path: paths[entry], top: top.map((p) => ({ index: p.index, label: p.label, probability: p.probability })) });
-          });
-          output.append(lines, skipped.length);
-          progress.update(output.processed, output.errors);
-        },
-        checkpoint: () => output.checkpoint(),
-        checkpointSeconds: setup.checkpointSeconds,
-        shouldStop: () => signals.requested() !== null,
-      });
-    } finally {
-      signals.release();
-    }
-    const complete = output.processed === total;
-    output.checkpoint(complete ? 'complete' : 'partial');
-    output.close();
-    progress.finish();
-    if (!complete) {
+    const { interruptedStatus } = await runCheckpointed(
+      setup, output, 'classifying',
+      async (input, n) => (await net.forward(input, [n, 3, size, size], { probabilities: true })).probabilities!,
+      (_consumed, rows, paths, skipped, sequence) => {
+        // Lines in list order: the skipped files between the classified ones keep their places.
+        const lines = sequence.map((entry) => {
+          if (typeof entry !== 'number') return JSON.stringify({ path: entry.path, error: entry.error, code: entry.code });
+          const top = topPredictions(rows.subarray(entry * classes, (entry + 1) * classes), k, setup.weights.synthetic, labels);
+          return JSON.stringify({ path: paths[entry], top: top.map((p) => ({ index: p.index, label: p.label, probability: p.probability })) });
+        });
+        output.append(lines, skipped.length);
+      },
+    );
+    if (interruptedStatus !== null) {
       say(`stopped at ${output.processed}/${total} with a checkpoint; run the same command to continue`);
-      return interruptedStatus(signals.requested() ?? 'SIGTERM');
+      return interruptedStatus;
     }
     if (target !== '-') say(`wrote ${target}: ${total} lines, ${output.errors} skipped`);
     return output.errors > 0 ? EXIT.skipped : EXIT.complete;

@@ -5,9 +5,8 @@
 import { parseOptions, requireOption, UsageError } from '../args.js';
 import { layerDim, layerName, parseLayer, createRowEmbedder } from '../../dataset/layer.js';
 import { EmbeddingDirectory } from '../../dataset/output-dir.js';
-import { DatasetProgress } from '../../dataset/progress.js';
-import { runPipeline } from '../../dataset/pipeline.js';
-import { DATASET_OPTIONS, DATASET_USAGE, EXIT, interruptedStatus, setUpDataset, stopOnSignals } from '../../dataset/run-options.js';
+import { runCheckpointed } from '../../dataset/checkpointed-run.js';
+import { DATASET_OPTIONS, DATASET_USAGE, EXIT, setUpDataset } from '../../dataset/run-options.js';
 import type { RowDtype } from '../../dataset/npy-rows.js';
 
 export const embedUsage =
@@ -40,39 +39,16 @@ export async function embedCommand(argv: string[], out: (line: string) => void):
     }
     const total = setup.paths.length;
     if (output.state === 'resumed' && !setup.quiet) process.stderr.write(`resuming ${dir} at ${output.processed}/${total}\n`);
-    const progress = new DatasetProgress({
-      total, start: output.processed, label: 'embedding', quiet: setup.quiet, intervalSeconds: setup.progressSeconds,
-    });
-    const signals = stopOnSignals();
-    let report;
-    try {
-      report = await runPipeline({
-        paths: setup.paths.slice(output.processed),
-        batchSize: setup.batchSize,
-        decodeThreads: setup.decodeThreads,
-        settings: { recipe: net.recipe, maxPixels: setup.maxPixels },
-        runBatch: await createRowEmbedder(net, layer),
-        onBatch: (consumed, rows, paths, skipped) => {
-          output.append(consumed, rows, paths, skipped);
-          progress.update(output.processed, output.errors);
-        },
-        checkpoint: () => output.checkpoint(),
-        checkpointSeconds: setup.checkpointSeconds,
-        shouldStop: () => signals.requested() !== null,
-      });
-    } finally {
-      signals.release();
-    }
-    const complete = output.processed === total;
-    output.checkpoint(complete ? 'complete' : 'partial');
-    output.close();
-    progress.finish();
+    const { report, interruptedStatus } = await runCheckpointed(
+      setup, output, 'embedding', await createRowEmbedder(net, layer),
+      (consumed, rows, paths, skipped) => output.append(consumed, rows, paths, skipped),
+    );
     const rate = report.seconds > 0 ? report.images / report.seconds : 0;
     const timing = `${report.images} images in ${report.seconds.toFixed(1)} s (${rate.toFixed(1)} images/s); ` +
       `the network waited for input ${(100 * report.waitingSeconds / Math.max(report.seconds, 1e-9)).toFixed(1)}% of the time`;
-    if (!complete) {
+    if (interruptedStatus !== null) {
       out(`stopped${shardNote} at ${output.processed}/${total} with a checkpoint; run the same command to continue. ${timing}`);
-      return interruptedStatus(signals.requested() ?? 'SIGTERM');
+      return interruptedStatus;
     }
     out(`wrote ${dir}${shardNote}: ${output.rows} rows of ${layerDim(layer, net)} (${layerName(layer)}, ${dtype}), ${output.errors} skipped. ${timing}`);
     return output.errors > 0 ? EXIT.skipped : EXIT.complete;
