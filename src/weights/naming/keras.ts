@@ -25,7 +25,8 @@
  * unchanged, so the tensor check reports it as unexpected.
  */
 import { WeightsFormatError, WeightsMismatchError } from '../../errors.js';
-import { elementCount, type SourceTensor, type WeightSource } from '../source.js';
+import type { SourceTensor, WeightSource } from '../source.js';
+import { mappedSource, type TensorMapping } from './rename.js';
 
 /**
  * `<layer>/<variable>:<n>` as Keras 2 names weights, or `<layer>/<variable>` as Keras 3's legacy
@@ -56,11 +57,6 @@ const VARIABLES: Readonly<Record<string, string>> = {
 
 /** How a tensor's Keras layout becomes PyTorch's. */
 type Layout = 'as-is' | 'conv' | 'depthwise' | 'dense';
-
-interface Placement {
-  readonly from: string;
-  readonly layout: Layout;
-}
 
 /**
  * The Keras layer that is the classifier: `predictions`, or else, in a model fine-tuned on top
@@ -168,12 +164,12 @@ export function kerasToTimm(source: WeightSource): WeightSource {
     if (block) expandedBlocks.add(block[1]);
   }
   const classifier = classifierLayer(parsed, source, expandedBlocks);
-  const tensors = new Map<string, SourceTensor>();
-  const placements = new Map<string, Placement>();
+  const mappings = new Map<string, TensorMapping>();
   const place = (to: string, from: SourceTensor, layout: Layout): void => {
-    if (tensors.has(to)) throw new WeightsFormatError(`Keras file: two tensors map onto "${to}", the second is "${from.name}"`);
-    tensors.set(to, { name: to, dtype: from.dtype, shape: Object.freeze(pytorchShape(from, layout)) });
-    placements.set(to, { from: from.name, layout });
+    if (mappings.has(to)) throw new WeightsFormatError(`Keras file: two tensors map onto "${to}", the second is "${from.name}"`);
+    mappings.set(to, layout === 'as-is'
+      ? { from: from.name }
+      : { from: from.name, shape: Object.freeze(pytorchShape(from, layout)), relayout: (stored, out) => transpose(stored, from.shape, layout, out) });
   };
   for (const { name, match } of parsed) {
     const tensor = source.tensors.get(name)!;
@@ -184,25 +180,5 @@ export function kerasToTimm(source: WeightSource): WeightSource {
     if (module === undefined || variable === undefined) place(name, tensor, 'as-is');
     else place(`${module}.${variable}`, tensor, layoutOf(layer!, match![2], classifier));
   }
-  return {
-    format: source.format,
-    tensors,
-    normalization: source.normalization,
-    metadata: source.metadata,
-    readInto(name: string, destination: Float32Array): void {
-      const placement = placements.get(name);
-      if (placement === undefined) throw new WeightsMismatchError(`tensor "${name}" is not in the weights file`);
-      const from = source.tensors.get(placement.from)!;
-      if (placement.layout === 'as-is') {
-        source.readInto(placement.from, destination);
-        return;
-      }
-      if (destination.length !== elementCount(from.shape)) {
-        throw new WeightsMismatchError(`tensor "${name}" has ${elementCount(from.shape)} values but the destination holds ${destination.length}`);
-      }
-      const keras = new Float32Array(destination.length); // [Keras layout of `from.shape`]: one tensor, transposed below
-      source.readInto(placement.from, keras);
-      transpose(keras, from.shape, placement.layout, destination);
-    },
-  };
+  return mappedSource(source, mappings);
 }
