@@ -19,7 +19,14 @@ export {
 // The architecture as data.
 export { VARIANTS, VARIANT_NAMES, variantTitle, type VariantName, type ScalingCoefficients } from './arch/variants.js';
 export { B0_STAGES, STEM, HEAD_CHANNELS, SE_RATIO, type StageSpec, type BlockKind } from './arch/stages.js';
-export { roundChannels, roundRepeats, squeezeChannels, customScaling, compoundScaling, PAPER_COMPOUND } from './arch/scaling.js';
+export {
+  roundChannels, roundRepeats, squeezeChannels, customScaling, compoundScaling, compoundCoefficients, compoundCostFactor, PAPER_COMPOUND,
+  type CompoundCoefficients,
+} from './arch/scaling.js';
+export {
+  summarizeCompoundScaling, scaleOneAxis, SCALING_AXES, type CompoundScalingOptions, type CompoundScalingSummary, type ScalingAxis,
+  type SingleAxisScaling,
+} from './scaling-summary.js';
 export { buildNetwork, decodeTopology, type NetworkSpec, type BlockSpec } from './arch/network.js';
 export {
   EFFICIENTNET, EFFICIENTNET_LITE, EFFICIENTNET_V2_BASE, EFFICIENTNET_V2_S, EFFICIENTNET_V2_M, EFFICIENTNET_V2_L, EFFICIENTNET_V2_XL,

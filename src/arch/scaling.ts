@@ -34,18 +34,23 @@ export function squeezeChannels(blockInputChannels: number, ratio: number): numb
   return Math.max(1, Math.floor(blockInputChannels * ratio));
 }
 
+/** Largest width or depth multiplier a custom member may have (L2, the largest published, is 4.3 and 5.3). */
+export const MAX_MULTIPLIER = 64;
+/** Largest native resolution of a custom member: the planner's largest input side. */
+export const MAX_RESOLUTION = 8192;
+
 /**
  * Any (width, depth, resolution) as a custom family member, for experiments beyond the table.
  * Validates the numbers so a typo fails here rather than as a strange network later.
  */
 export function customScaling(width: number, depth: number, resolution: number, dropout = 0.2): ScalingCoefficients {
   for (const [name, value] of [['width', width], ['depth', depth]] as const) {
-    if (!Number.isFinite(value) || value <= 0 || value > 64) {
-      throw new ConfigError(`${name} multiplier must be a positive number up to 64, got ${value}`);
+    if (!Number.isFinite(value) || value <= 0 || value > MAX_MULTIPLIER) {
+      throw new ConfigError(`${name} multiplier must be a positive number up to ${MAX_MULTIPLIER}, got ${value}`);
     }
   }
-  if (!Number.isInteger(resolution) || resolution < 1 || resolution > 8192) {
-    throw new ConfigError(`resolution must be an integer between 1 and 8192, got ${resolution}`);
+  if (!Number.isInteger(resolution) || resolution < 1 || resolution > MAX_RESOLUTION) {
+    throw new ConfigError(`resolution must be an integer between 1 and ${MAX_RESOLUTION}, got ${resolution}`);
   }
   return { width, depth, resolution, dropout };
 }
@@ -58,10 +63,69 @@ export function customScaling(width: number, depth: number, resolution: number, 
  */
 export const PAPER_COMPOUND = { alpha: 1.2, beta: 1.1, gamma: 1.15, baseResolution: 224 } as const;
 
-export function compoundScaling(phi: number): ScalingCoefficients {
-  if (!Number.isFinite(phi) || phi < 0 || phi > 12) {
-    throw new ConfigError(`phi must be a number between 0 and 12, got ${phi}`);
+/** The three bases of the compound rule: depth, width and resolution multipliers per unit of phi. */
+export interface CompoundCoefficients {
+  readonly alpha: number;
+  readonly beta: number;
+  readonly gamma: number;
+}
+
+/** Largest phi accepted: phi 12 with the paper's bases is depth 8.9, width 3.1 and 1,197 pixels. */
+export const MAX_PHI = 12;
+/** Largest base accepted; the paper's grid search stayed between 1 and 2. */
+export const MAX_COMPOUND_BASE = 4;
+
+/**
+ * How much one step of phi multiplies the multiply-adds: depth once, width and resolution squared
+ * (a 1x1 convolution costs input x output channels per pixel, and pixels grow with the side
+ * squared). The paper constrains it to about 2 (eq. 3).
+ */
+export function compoundCostFactor({ alpha, beta, gamma }: CompoundCoefficients): number {
+  return alpha * beta ** 2 * gamma ** 2;
+}
+
+/**
+ * The paper's bases with any of them overridden (an absent or undefined one keeps the paper's), each checked to be a finite number from 1 (the
+ * paper's constraint: scaling never shrinks B0) to MAX_COMPOUND_BASE.
+ */
+export function compoundCoefficients(overrides: Partial<CompoundCoefficients> = {}): CompoundCoefficients {
+  const chosen = {
+    alpha: overrides.alpha ?? PAPER_COMPOUND.alpha, beta: overrides.beta ?? PAPER_COMPOUND.beta, gamma: overrides.gamma ?? PAPER_COMPOUND.gamma,
+  };
+  const knobs = [['alpha', 'depth'], ['beta', 'width'], ['gamma', 'resolution']] as const;
+  for (const [name, axis] of knobs) {
+    const value = chosen[name];
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 1 || value > MAX_COMPOUND_BASE) {
+      throw new ConfigError(`${name} (the ${axis} base) must be a number from 1 to ${MAX_COMPOUND_BASE}, got ${value}: ` +
+        'the compound rule only grows B0, so every base is at least 1');
+    }
   }
-  const { alpha, beta, gamma, baseResolution } = PAPER_COMPOUND;
-  return customScaling(beta ** phi, alpha ** phi, Math.round(baseResolution * gamma ** phi));
+  return { alpha: chosen.alpha, beta: chosen.beta, gamma: chosen.gamma };
+}
+
+/**
+ * The network's multipliers for a budget exponent `phi` (0 is B0 itself): depth alpha^phi, width
+ * beta^phi, resolution gamma^phi * 224 rounded to the nearest pixel. Channels and repeats are then
+ * rounded by `roundChannels` and `roundRepeats` when the network is built, exactly as for the
+ * official variants. Throws a ConfigError before anything is built when phi or a base is out of
+ * range, or when the result passes `customScaling`'s limits (saying which knob to lower).
+ */
+export function compoundScaling(phi: number, bases: Partial<CompoundCoefficients> = {}): ScalingCoefficients {
+  if (typeof phi !== 'number' || !Number.isFinite(phi) || phi < 0 || phi > MAX_PHI) {
+    throw new ConfigError(`phi must be a number from 0 (B0) to ${MAX_PHI}, got ${phi}`);
+  }
+  const { alpha, beta, gamma } = compoundCoefficients(bases);
+  const depth = alpha ** phi;
+  const width = beta ** phi;
+  const resolution = Math.round(PAPER_COMPOUND.baseResolution * gamma ** phi);
+  const tooLarge = [
+    ['depth', depth, MAX_MULTIPLIER, 'alpha'], ['width', width, MAX_MULTIPLIER, 'beta'], ['resolution', resolution, MAX_RESOLUTION, 'gamma'],
+  ] as const;
+  for (const [axis, value, limit, base] of tooLarge) {
+    if (value > limit) {
+      throw new ConfigError(`phi ${phi} gives ${axis} ${Number(value.toFixed(2))}, above the largest ${limit} this library builds: ` +
+        `lower phi or ${base}`);
+    }
+  }
+  return customScaling(width, depth, resolution);
 }

@@ -46,6 +46,7 @@ function checkOptionNames(argv: readonly string[], options: Options): void {
 function rephrase(error: Error & { code?: string }): string {
   const option = /'(-[^' ]+)/.exec(error.message)?.[1];
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined) {
+    if (/argument is ambiguous/.test(error.message)) return `option ${option} needs a value; one starting with "-" goes after "=", as in ${option}=-1`;
     return /argument missing/.test(error.message) ? `option ${option} needs a value` : `option ${option} takes no value`;
   }
   const positional = /Unexpected argument '([^']*)'/.exec(error.message)?.[1];
