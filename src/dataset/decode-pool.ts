@@ -1,10 +1,10 @@
 /**
- * Worker threads that turn dataset files into network inputs while the network runs on the main
- * thread. Files are handed out as soon as they are asked for, each to the worker with the fewest
- * outstanding, and every worker works through its own queue in order: the main thread is busy
- * (and cannot hand out work) while a batch runs, so a worker that waited to be given its next
- * file would sit idle for most of each batch. How many files are outstanding at once is the
- * caller's look-ahead.
+ * Worker threads that turn dataset files (or, for the HTTP server, uploads' bytes) into network
+ * inputs while the network runs on another thread. Files are handed out as soon as they are asked
+ * for, each to the worker with the fewest outstanding, and every worker works through its own
+ * queue in order: the main thread is busy (and cannot hand out work) while a batch runs, so a
+ * worker that waited to be given its next file would sit idle for most of each batch. How many
+ * files are outstanding at once is the caller's look-ahead.
  */
 import { Worker } from 'node:worker_threads';
 import type { DecodeReply, DecodeRequest, DecodeSettings } from './decode-protocol.js';
@@ -12,11 +12,11 @@ import type { DecodeReply, DecodeRequest, DecodeSettings } from './decode-protoc
 export type DecodeOutcome =
   /** tensor: `[3, size, size]` float32. */
   | { readonly ok: true; readonly tensor: Float32Array }
-  | { readonly ok: false; readonly error: string; readonly code: string };
+  /** type: the typed error's class name; code and message as errors.jsonl records them. */
+  | { readonly ok: false; readonly error: string; readonly code: string; readonly type: string };
 
 interface Job {
   readonly id: number;
-  readonly path: string;
   readonly resolve: (outcome: DecodeOutcome) => void;
   readonly reject: (error: Error) => void;
 }
@@ -49,12 +49,23 @@ export class DecodePool {
   }
 
   decode(path: string): Promise<DecodeOutcome> {
+    return this.send((id) => ({ message: { kind: 'decode', id, path }, transfer: [] }));
+  }
+
+  /** Decodes and preprocesses an image held in memory (an upload); `bytes` is copied, so the caller keeps its buffer. */
+  decodeBytes(bytes: Uint8Array): Promise<DecodeOutcome> {
+    const copy = bytes.slice(); // [byteLength], owns its buffer, which is transferred
+    return this.send((id) => ({ message: { kind: 'decode-bytes', id, bytes: copy }, transfer: [copy.buffer] }));
+  }
+
+  private send(request: (id: number) => { message: DecodeRequest; transfer: ArrayBuffer[] }): Promise<DecodeOutcome> {
     return new Promise<DecodeOutcome>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       const slot = this.slots.reduce((best, s) => (s.jobs.size < best.jobs.size ? s : best));
-      const job: Job = { id: this.nextId++, path, resolve, reject };
+      const job: Job = { id: this.nextId++, resolve, reject };
       slot.jobs.set(job.id, job);
-      slot.worker.postMessage({ kind: 'decode', id: job.id, path } satisfies DecodeRequest);
+      const { message, transfer } = request(job.id);
+      slot.worker.postMessage(message, transfer);
     });
   }
 
@@ -75,7 +86,7 @@ export class DecodePool {
     const job = slot.jobs.get(reply.id);
     if (job === undefined) return this.fail(new Error('a decode worker answered a request it was not given'));
     slot.jobs.delete(reply.id);
-    job.resolve(reply.ok ? { ok: true, tensor: reply.tensor } : { ok: false, error: reply.error, code: reply.code });
+    job.resolve(reply.ok ? { ok: true, tensor: reply.tensor } : { ok: false, error: reply.error, code: reply.code, type: reply.type });
   }
 
   private fail(error: Error): void {

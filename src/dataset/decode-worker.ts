@@ -1,8 +1,10 @@
 /**
- * A decode worker of the dataset pipeline (`decode-pool.ts` starts it): reads, decodes and
- * preprocesses one file per request on its own core instance, and transfers the tensor back.
+ * A decode worker of the dataset pipeline and the HTTP server (`decode-pool.ts` starts it): reads,
+ * decodes and preprocesses one file (or one upload's bytes) per request on its own core instance,
+ * and transfers the tensor back.
  */
 import { parentPort } from 'node:worker_threads';
+import { decodeImage } from '../image/decode.js';
 import { createPreprocessor, type Preprocessor } from '../image/preprocess.js';
 import type { DecodeReply, DecodeRequest, DecodeSettings } from './decode-protocol.js';
 import { describeFailure, loadTensor } from './read-image.js';
@@ -11,6 +13,12 @@ if (parentPort === null) throw new Error('decode-worker.js must run in a worker 
 const port = parentPort;
 let settings: DecodeSettings | null = null;
 const preprocessor: Promise<Preprocessor> = createPreprocessor();
+
+/** `[3, size, size]` float32 for one image's bytes, or a typed error (the same steps as a file's, without the read). */
+async function bytesTensor(bytes: Uint8Array, options: DecodeSettings, images: Preprocessor): Promise<Float32Array> {
+  const image = await decodeImage(bytes, { maxPixels: options.maxPixels, applyOrientation: options.applyOrientation });
+  return images.preprocess(image, options.recipe);
+}
 
 // Requests are handled one at a time, in arrival order (the pool may queue several here), so a
 // chain keeps this thread's core instance and codecs single-use.
@@ -31,13 +39,15 @@ port.on('message', (request: DecodeRequest) => {
   chain = chain.then(async () => {
     let reply: DecodeReply;
     try {
-      const values = await loadTensor(request.path, settings!, await preprocessor);
+      const values = request.kind === 'decode'
+        ? await loadTensor(request.path, settings!, await preprocessor)
+        : await bytesTensor(request.bytes, settings!, await preprocessor);
       const reused = spare.pop();
       const tensor = reused !== undefined && reused.byteLength === values.byteLength ? new Float32Array(reused) : new Float32Array(values.length); // [3, size, size]
       tensor.set(values);
       reply = { id: request.id, ok: true, tensor };
     } catch (error) {
-      reply = { id: request.id, ok: false, ...describeFailure(error) };
+      reply = { id: request.id, ok: false, ...describeFailure(error), type: error instanceof Error ? error.name : 'Error' };
     }
     port.postMessage(reply, reply.ok ? [reply.tensor.buffer as ArrayBuffer] : []);
   });

@@ -2,7 +2,8 @@
  * Dynamic batching: images that arrive within a short window, or while the model is busy, run
  * together as one batch of up to `maxBatch`. Each image is already preprocessed when it enters,
  * so a broken upload fails alone, before it can share a batch. The queue is bounded; a request
- * that would overflow it is refused at once rather than left waiting.
+ * that would overflow it is refused at once rather than left waiting, with an estimate of when
+ * the queue will have drained from the model's measured pace.
  */
 import { EfficientNetError } from '../errors.js';
 import type { BatchOutputs } from './model-host.js';
@@ -10,7 +11,32 @@ import type { BatchOutputs } from './model-host.js';
 /** The queue is full: the server answers 503 with Retry-After. */
 export class QueueFullError extends EfficientNetError {
   override readonly code: string = 'QUEUE_FULL';
+  /** Whole seconds until the images now ahead should have run. */
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(message);
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
 }
+
+/** Retry-After is at least this (HTTP counts whole seconds) and at most this (past it the estimate says little, and a client should not be told to give up). */
+export const RETRY_AFTER_BOUNDS = { min: 1, max: 60 } as const;
+
+/**
+ * Whole seconds until `imagesAhead` images have run at `secondsPerImage` (null before any batch
+ * has been timed: then the least), within RETRY_AFTER_BOUNDS.
+ */
+export function retryAfterSeconds(imagesAhead: number, secondsPerImage: number | null): number {
+  if (secondsPerImage === null) return RETRY_AFTER_BOUNDS.min;
+  return Math.min(RETRY_AFTER_BOUNDS.max, Math.max(RETRY_AFTER_BOUNDS.min, Math.ceil(imagesAhead * secondsPerImage)));
+}
+
+/**
+ * How much of each new batch's seconds per image enters the running estimate: enough to follow a
+ * change of load within a few batches, little enough that one slow batch (a page fault, a
+ * neighbour's burst) does not swing the advice.
+ */
+const PACE_WEIGHT = 0.25;
 
 /** The client went away before its images ran; nothing is computed for them. */
 export class RequestAbortedError extends EfficientNetError {
@@ -38,6 +64,8 @@ export interface BatcherOptions {
   readonly run: (input: Float32Array, count: number) => Promise<BatchOutputs>;
   /** Told about every finished batch (for metrics). */
   readonly onBatch?: (size: number, seconds: number) => void;
+  /** The clock, in milliseconds (default `performance.now`); tests pass their own to time batches exactly. */
+  readonly now?: () => number;
 }
 
 interface Waiting {
@@ -52,8 +80,16 @@ export class Batcher {
   private running = false;
   private timer: NodeJS.Timeout | null = null;
   private idleWaiters: (() => void)[] = [];
+  /** Images in the batch now running. */
+  private runningCount = 0;
+  /** Running estimate of a batch's seconds per image, or null before the first batch. */
+  private secondsPerImage: number | null = null;
 
-  constructor(private readonly options: BatcherOptions) {}
+  private readonly now: () => number;
+
+  constructor(private readonly options: BatcherOptions) {
+    this.now = options.now ?? (() => performance.now());
+  }
 
   /** Images waiting for a batch. */
   get depth(): number {
@@ -65,15 +101,23 @@ export class Batcher {
     return this.options.capacity - this.waiting.length;
   }
 
+  /** Seconds a refused client should wait: the images waiting and running (plus `more` on their way), at the measured pace. */
+  retryAfterSeconds(more = 0): number {
+    return retryAfterSeconds(this.waiting.length + this.runningCount + more, this.secondsPerImage);
+  }
+
   /**
    * Queues one request's images (each `[3, size, size]`) and resolves with their outputs in
    * order. Refuses all of them if they do not fit; drops those still waiting if `signal` aborts.
    */
   submit(inputs: readonly Float32Array[], signal: AbortSignal): Promise<ImageOutputs[]> {
+    // A client that left while its images were read or decoded: its signal aborted before anyone listened.
+    if (signal.aborted) return Promise.reject(new RequestAbortedError('the client disconnected'));
     if (inputs.length > this.room) {
-      return Promise.reject(new QueueFullError(`the queue holds ${this.options.capacity} images and has room for ${Math.max(0, this.room)}; retry shortly`));
+      const wait = this.retryAfterSeconds();
+      return Promise.reject(new QueueFullError(`the queue holds ${this.options.capacity} images and has room for ${Math.max(0, this.room)}; retry in about ${wait} s`, wait));
     }
-    const now = performance.now();
+    const now = this.now();
     const entries: Waiting[] = [];
     const results = inputs.map((input) => new Promise<ImageOutputs>((resolve, reject) => {
       entries.push({ input, enqueuedAt: now, resolve, reject });
@@ -108,7 +152,7 @@ export class Batcher {
 
   private schedule(): void {
     if (this.running || this.waiting.length === 0) return;
-    const age = performance.now() - this.waiting[0].enqueuedAt;
+    const age = this.now() - this.waiting[0].enqueuedAt;
     if (this.waiting.length >= this.options.maxBatch || age >= this.options.windowMs) {
       void this.flush();
       return;
@@ -127,13 +171,16 @@ export class Batcher {
     if (this.running || this.waiting.length === 0) return;
     const batch = this.waiting.splice(0, this.options.maxBatch);
     this.running = true;
+    this.runningCount = batch.length;
     const { imageLength, numClasses, featureChannels } = this.options;
     const input = new Float32Array(batch.length * imageLength); // [n, 3, size, size]
     batch.forEach((entry, i) => input.set(entry.input, i * imageLength));
-    const start = performance.now();
+    const start = this.now();
     try {
       const outputs = await this.options.run(input, batch.length);
-      this.options.onBatch?.(batch.length, (performance.now() - start) / 1000);
+      const seconds = (this.now() - start) / 1000;
+      this.secondsPerImage = this.secondsPerImage === null ? seconds / batch.length : this.secondsPerImage + PACE_WEIGHT * (seconds / batch.length - this.secondsPerImage);
+      this.options.onBatch?.(batch.length, seconds);
       batch.forEach((entry, i) => entry.resolve({
         probabilities: outputs.probabilities.subarray(i * numClasses, (i + 1) * numClasses),
         features: outputs.features.subarray(i * featureChannels, (i + 1) * featureChannels),
@@ -142,6 +189,7 @@ export class Batcher {
       for (const entry of batch) entry.reject(error as Error);
     } finally {
       this.running = false;
+      this.runningCount = 0;
       this.schedule();
       this.notifyIfIdle();
     }

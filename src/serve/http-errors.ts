@@ -37,7 +37,9 @@ const answer = (status: number, type: string, message: string, retryAfterSeconds
   ({ status, body: { error: { type, message } }, retryAfterSeconds });
 
 export function errorAnswer(error: unknown): ErrorAnswer {
-  if (error instanceof QueueFullError || error instanceof UnavailableError) return answer(503, error.name, error.message, 1);
+  // A full queue says when it should have room; loading and draining say only "soon" (or elsewhere).
+  if (error instanceof QueueFullError) return answer(503, error.name, error.message, error.retryAfterSeconds);
+  if (error instanceof UnavailableError) return answer(503, error.name, error.message, 1);
   if (error instanceof UnsupportedMediaError) return answer(415, error.name, error.message);
   if (error instanceof BodyTooLargeError) return answer(413, error.name, error.message);
   // Undecodable, truncated and oversized images, and bad options, are the client's to fix.

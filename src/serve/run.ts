@@ -6,7 +6,6 @@
  * accepted is answered. The process then frees the model and resolves; if the drain takes longer
  * than `drainTimeoutMs`, the remaining connections are cut and the run fails.
  */
-import { createPreprocessor } from '../image/preprocess.js';
 import { Batcher } from './batcher.js';
 import { loadServeDependencies } from './dependencies.js';
 import { createMetrics } from './metrics.js';
@@ -14,6 +13,7 @@ import { ModelHost } from './model-host.js';
 import type { ModelWorkerOptions } from './model-protocol.js';
 import { UnavailableError } from './http-errors.js';
 import { buildServer, type ServerLimits, type ServerState } from './server.js';
+import { UploadDecoder } from './upload-decoder.js';
 
 export interface ServeOptions extends ServerLimits {
   readonly host: string;
@@ -25,6 +25,13 @@ export interface ServeOptions extends ServerLimits {
 }
 
 const SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+
+/**
+ * One decode worker: a photo takes a few milliseconds of CPU against tens per image for the
+ * model, so one keeps ahead of the batches, and a second would only take more CPU from the
+ * model's threads when uploads arrive in bursts.
+ */
+const DECODE_THREADS = 1;
 
 /** Serves until a shutdown signal and a finished drain. `log` gets one line per event. */
 export async function serve(options: ServeOptions, log: (line: string) => void): Promise<void> {
@@ -45,6 +52,7 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
   for (const signal of SIGNALS) process.on(signal, onSignal);
 
   let host: ModelHost | null = null;
+  let decoder: UploadDecoder | null = null;
   try {
     const loading = ModelHost.start(options.model);
     const first = await Promise.race([loading.then((h) => ({ host: h })), shutdown.then((signal) => ({ signal }))]);
@@ -54,7 +62,7 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
     } else {
       host = first.host;
       const { info } = host;
-      const preprocessor = await createPreprocessor();
+      decoder = new UploadDecoder(DECODE_THREADS, info.recipe, options.maxPixels);
       const batcher = new Batcher({
         maxBatch: options.maxBatch, windowMs: options.batchWindowMs, capacity: options.queue,
         imageLength: 3 * info.recipe.size * info.recipe.size, numClasses: info.numClasses, featureChannels: info.featureChannels,
@@ -65,7 +73,11 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
         state.broken = error.message;
         log(`the model's thread stopped: ${error.message}`);
       });
-      state.model = { host, batcher, preprocessor };
+      decoder.onStopped((error) => {
+        state.broken = error.message;
+        log(error.message);
+      });
+      state.model = { host, batcher, decoder };
       const threads = `${info.threading.threads} thread${info.threading.threads === 1 ? '' : 's'}`;
       log(`ready: ${info.model} (${info.variant}, ${info.recipe.size}px, ${threads}${info.synthetic ? ', SYNTHETIC weights' : ''})`);
       for (const reason of [info.threading.reason, info.simd.reason]) if (reason !== undefined) log(`note: ${reason}`);
@@ -81,6 +93,7 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
     // Whatever still waits (after a drain timeout) is refused, so no window timer outlives the server.
     state.model?.batcher.abandon(new UnavailableError('the server stopped before this image ran'));
     await host?.close();
+    await decoder?.close();
   }
   log('stopped');
 }

@@ -14,12 +14,12 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { endianness } from 'node:os';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { topPredictions } from '../efficientnet.js';
-import type { Preprocessor } from '../image/preprocess.js';
 import { Batcher, QueueFullError, type ImageOutputs } from './batcher.js';
 import type { ServeDependencies } from './dependencies.js';
 import { BadRequestError, BodyTooLargeError, errorAnswer, UnavailableError, UnsupportedMediaError } from './http-errors.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ModelHost } from './model-host.js';
+import type { UploadDecoder } from './upload-decoder.js';
 import { preprocessUploads, RAW_IMAGE_TYPES, readUploads } from './uploads.js';
 
 export interface ServerLimits {
@@ -39,7 +39,8 @@ export interface ServerLimits {
 export interface LoadedModel {
   readonly host: ModelHost;
   readonly batcher: Batcher;
-  readonly preprocessor: Preprocessor;
+  /** Decodes and preprocesses uploads off this thread. */
+  readonly decoder: UploadDecoder;
 }
 
 /** Shared between the routes and the lifecycle in `run.ts`. */
@@ -147,7 +148,10 @@ export async function buildServer(
   // Refuse work before reading a body that could not be queued anyway.
   const admit = async (): Promise<void> => {
     const model = available();
-    if (state.admitted >= model.batcher.room) throw new QueueFullError(`${limits.queue} images are already waiting; retry shortly`);
+    if (state.admitted >= model.batcher.room) {
+      const wait = model.batcher.retryAfterSeconds(state.admitted);
+      throw new QueueFullError(`${limits.queue} images are already waiting or on their way; retry in about ${wait} s`, wait);
+    }
   };
 
   app.get('/healthz', async (_request, reply) => {
@@ -180,11 +184,16 @@ export async function buildServer(
     let admitted = true;
     try {
       const uploads = await readUploads(request, limits.maxBodyBytes);
-      const inputs = await preprocessUploads(uploads, model.preprocessor, model.host.info.recipe, limits.maxPixels);
+      const inputs = await preprocessUploads(uploads, model.decoder, abort.signal);
       state.admitted--;
       admitted = false;
-      const outputs = await model.batcher.submit(inputs, abort.signal);
-      return { outputs, multipart: uploads.multipart };
+      try {
+        const outputs = await model.batcher.submit(inputs, abort.signal);
+        return { outputs, multipart: uploads.multipart };
+      } finally {
+        // Copied into their batch, or dropped: either way their buffers can be filled again.
+        for (const input of inputs) model.decoder.recycle(input);
+      }
     } finally {
       if (admitted) state.admitted--;
     }

@@ -1,14 +1,13 @@
 /**
  * The images of one request: the raw body (image/jpeg, image/png, application/octet-stream) or
  * every file part of a multipart/form-data body, in upload order. Each is decoded and
- * preprocessed here, alone, so a broken image is refused before it could share a batch.
+ * preprocessed alone (on a decode worker), so a broken image is refused before it could share a
+ * batch.
  */
 import type { FastifyRequest } from 'fastify';
 import { EfficientNetError } from '../errors.js';
-import { decodeImage } from '../image/decode.js';
-import type { Preprocessor } from '../image/preprocess.js';
-import type { PreprocessRecipe } from '../image/recipe.js';
 import { BadRequestError, BodyTooLargeError } from './http-errors.js';
+import type { UploadDecoder } from './upload-decoder.js';
 
 export interface Upload {
   /** The form's file name, or null for a raw body. */
@@ -45,19 +44,26 @@ export async function readUploads(request: FastifyRequest, maxBodyBytes: number)
   return { files: [{ name: null, bytes: new Uint8Array(body.buffer, body.byteOffset, body.length) }], multipart: false };
 }
 
-/** Each upload as the model's input, `[3, size, size]`; a typed error names the file that failed. */
-export async function preprocessUploads(
-  uploads: Uploads, preprocessor: Preprocessor, recipe: PreprocessRecipe, maxPixels: number,
-): Promise<Float32Array[]> {
+/**
+ * Each upload as the model's input, `[3, size, size]`; a typed error names the file that failed.
+ * Stops before decoding the next file once `signal` aborts (the client left); the inputs already
+ * made are then handed back to the decoder.
+ */
+export async function preprocessUploads(uploads: Uploads, decoder: UploadDecoder, signal: AbortSignal): Promise<Float32Array[]> {
   const inputs: Float32Array[] = [];
-  for (const upload of uploads.files) {
-    try {
-      const image = await decodeImage(upload.bytes, { maxPixels });
-      inputs.push(preprocessor.preprocess(image, recipe));
-    } catch (error) {
-      if (error instanceof EfficientNetError && upload.name !== null) error.message = `${upload.name}: ${error.message}`;
-      throw error;
+  try {
+    for (const upload of uploads.files) {
+      if (signal.aborted) break;
+      try {
+        inputs.push(await decoder.decode(upload.bytes));
+      } catch (error) {
+        if (error instanceof EfficientNetError && upload.name !== null) error.message = `${upload.name}: ${error.message}`;
+        throw error;
+      }
     }
+  } catch (error) {
+    for (const input of inputs) decoder.recycle(input);
+    throw error;
   }
   return inputs;
 }

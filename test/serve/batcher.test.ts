@@ -1,0 +1,109 @@
+/**
+ * The batcher alone, with a fake model and a fake clock: the Retry-After it advises follows the
+ * images ahead and the measured pace, and a client that has already left never reaches a batch.
+ */
+import { describe, expect, it } from 'vitest';
+import { Batcher, QueueFullError, RequestAbortedError, RETRY_AFTER_BOUNDS, retryAfterSeconds } from '../../src/serve/batcher.js';
+import type { BatchOutputs } from '../../src/serve/model-host.js';
+
+const IMAGE_LENGTH = 3;
+const CLASSES = 2;
+const FEATURES = 1;
+
+/** A model whose batches finish when the test says, after the time the test says on the fake clock. */
+function fakeModel() {
+  const clock = { ms: 0 };
+  const runs: { count: number; input: Float32Array; finish: (seconds: number) => void }[] = [];
+  const run = (input: Float32Array, count: number): Promise<BatchOutputs> => new Promise((resolve) => {
+    runs.push({
+      count, input: input.slice(),
+      finish: (seconds) => {
+        clock.ms += seconds * 1000;
+        resolve({ probabilities: new Float32Array(count * CLASSES), features: new Float32Array(count * FEATURES) });
+      },
+    });
+  });
+  return { clock, runs, run };
+}
+
+/** `count` distinct images of IMAGE_LENGTH values, the first value naming each. */
+const images = (first: number, count: number): Float32Array[] => Array.from({ length: count }, (_, i) => new Float32Array(IMAGE_LENGTH).fill(first + i));
+
+/** Lets the batcher's promise chains run (a finished batch schedules the next one). */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('retryAfterSeconds', () => {
+  it('rounds the time for the images ahead up to whole seconds, within its bounds', () => {
+    expect(retryAfterSeconds(0, null)).toBe(RETRY_AFTER_BOUNDS.min);
+    expect(retryAfterSeconds(128, null)).toBe(RETRY_AFTER_BOUNDS.min); // nothing timed yet
+    expect(retryAfterSeconds(128, 0.04)).toBe(6); // 5.12 s
+    expect(retryAfterSeconds(8, 0.125)).toBe(1); // exactly 1 s
+    expect(retryAfterSeconds(9, 0.125)).toBe(2); // 1.125 s
+    expect(retryAfterSeconds(1, 0.001)).toBe(RETRY_AFTER_BOUNDS.min);
+    expect(retryAfterSeconds(10_000, 0.05)).toBe(RETRY_AFTER_BOUNDS.max);
+  });
+});
+
+describe('Batcher', () => {
+  const make = (model: ReturnType<typeof fakeModel>, capacity: number, maxBatch: number): Batcher => new Batcher({
+    maxBatch, windowMs: 0, capacity, imageLength: IMAGE_LENGTH, numClasses: CLASSES, featureChannels: FEATURES, run: model.run, now: () => model.clock.ms,
+  });
+
+  it('advises Retry-After from the images waiting and running and the pace of the last batches', async () => {
+    const model = fakeModel();
+    const batcher = make(model, 4, 2);
+    const never = new AbortController().signal;
+    // Before any batch is timed the advice is the least.
+    const first = batcher.submit(images(0, 1), never);
+    expect(model.runs).toHaveLength(1);
+    model.runs[0].finish(1); // 1 s for one image
+    await first;
+    const second = batcher.submit(images(10, 2), never); // runs at once: 2 running
+    const third = batcher.submit(images(20, 4), never); // fills the queue: 4 waiting
+    expect(batcher.depth).toBe(4);
+    const refused = await batcher.submit(images(30, 1), never).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(QueueFullError);
+    expect((refused as QueueFullError).retryAfterSeconds).toBe(6); // (4 waiting + 2 running) x 1 s
+    // 3 s for two images: the pace moves a quarter of the way from 1 to 1.5 s per image, to 1.125 s.
+    model.runs[1].finish(3);
+    await second;
+    await settle();
+    expect(model.runs).toHaveLength(3);
+    expect(batcher.depth).toBe(2);
+    const again = await batcher.submit(images(40, 3), never).catch((error: unknown) => error);
+    expect((again as QueueFullError).retryAfterSeconds).toBe(5); // (2 waiting + 2 running) x 1.125 s = 4.5 s
+    model.runs[2].finish(1);
+    await settle();
+    model.runs[3].finish(1);
+    await third;
+  });
+
+  it('never runs the images of a client that left before they were queued, or while they waited', async () => {
+    const model = fakeModel();
+    const batcher = make(model, 8, 2);
+    const gone = new AbortController();
+    gone.abort();
+    await expect(batcher.submit(images(0, 2), gone.signal)).rejects.toBeInstanceOf(RequestAbortedError);
+    expect(model.runs).toHaveLength(0);
+    expect(batcher.depth).toBe(0);
+
+    const busy = batcher.submit(images(10, 1), new AbortController().signal); // runs at once
+    const leaving = new AbortController();
+    const left = batcher.submit(images(20, 2), leaving.signal);
+    const stays = batcher.submit(images(30, 1), new AbortController().signal);
+    expect(batcher.depth).toBe(3);
+    leaving.abort();
+    await expect(left).rejects.toBeInstanceOf(RequestAbortedError);
+    expect(batcher.depth).toBe(1);
+    model.runs[0].finish(0.1);
+    await busy;
+    await settle();
+    // The next batch holds only the image whose client stayed.
+    expect(model.runs).toHaveLength(2);
+    expect(model.runs[1].count).toBe(1);
+    expect(Array.from(model.runs[1].input)).toEqual([30, 30, 30]);
+    model.runs[1].finish(0.1);
+    await stays;
+    await batcher.idle();
+  });
+});
