@@ -4,11 +4,11 @@
  * workers share them out, on the same shared memory and with the same bits.
  */
 import type { Program } from '../plan/program.js';
-import { planProgramMemory } from '../plan/memory.js';
 import { elementCount } from '../plan/program.js';
+import { planScheduledMemory, schedulePhases } from '../plan/schedule.js';
 import type { FoldedTensor } from '../weights/recipe.js';
 import type { WeightSource } from '../weights/source.js';
-import { loadKernels } from './kernels.js';
+import { activationCode, loadKernels } from './kernels.js';
 import { assertFitsWasm32, ensureMemory } from './memory-limits.js';
 import { layoutWeights, packWeights, type WeightLayout } from './packed-weights.js';
 import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
@@ -16,6 +16,7 @@ import { relaxedSimdProblem, type SimdMode, type SimdReport } from './simd.js';
 import {
   compileThreadedCore, environmentProblem, instantiateThreadedCore, relaxedThreadsWasmUrl, type Attempt, type ThreadedCore,
 } from './threads/core.js';
+import { bindPhases, planPhases, stepPhases } from './threads/phase-plan.js';
 import { defaultCoordinator, ThreadPool, type Coordinator } from './threads/pool.js';
 import { prepareProgram, type ExecutorKernels, type PreparedProgram } from './wasm-executor.js';
 import { relaxedWasmUrl, type WasmSource } from './wasm.js';
@@ -47,8 +48,10 @@ export interface ThreadingReport {
 }
 
 interface Prepared extends PreparedProgram {
-  /** The id the pool's workers know this program by. */
+  /** The id the pool's workers know this program's step plan by; its phases are `id + 1`. */
   readonly id: number;
+  /** The scheduled run (plan/schedule.ts), per phase one call per unit bound here: how unhooked runs go. */
+  readonly phases: readonly (readonly (() => void)[])[];
 }
 
 /** The threaded core with its pool started, or why there is none. */
@@ -125,17 +128,22 @@ export class WasmEngine implements Engine {
   prepare(program: Program): void {
     if (this.prepared.has(program)) return;
     const kernels = this.kernels!;
-    const arena = planProgramMemory(program);
+    const threads = this.threading.threads;
+    const phases = schedulePhases(program, threads);
+    const arena = planScheduledMemory(program, phases);
     const what = `a batch of ${program.n} at ${program.height}x${program.width}`;
     assertFitsWasm32(this.weights.end + arena.bytes + 65536, what);
-    const prepared = { ...prepareProgram(kernels, program, arena, this.weights, this.weights.end), id: this.prepared.size };
+    const steps = prepareProgram(kernels, program, arena, this.weights, this.weights.end);
+    const scheduled = planPhases(program, phases, steps.offsets, this.weights, (name) => activationCode(kernels, name), steps.plan, steps.end, threads);
+    const prepared: Prepared = { ...steps, end: scheduled.end, id: 2 * this.prepared.size, phases: bindPhases(kernels, scheduled.plan) };
     // Grown here, between runs: no worker is running a kernel while the memory changes size.
     const before = kernels.memory.buffer.byteLength;
     ensureMemory(kernels.memory, prepared.end, what);
     // The new pages are zero but not yet mapped: touching them now keeps the first run from
     // paying a page fault per 4 KiB of arena.
     new Uint8Array(kernels.memory.buffer, before).fill(0);
-    this.pool?.addProgram(prepared.id, prepared.plan);
+    this.pool?.addProgram(prepared.id, stepPhases(prepared.plan));
+    this.pool?.addProgram(prepared.id + 1, scheduled.plan);
     this.prepared.set(program, prepared);
   }
 
@@ -155,7 +163,9 @@ export class WasmEngine implements Engine {
         }
         : (from: number, to: number) => pool.runHere(prepared.id, from, to, prepared.units);
       if (!hooked) {
-        runSteps(0, steps);
+        // Without hooks the run follows its schedule: phases, with no barrier inside one.
+        if (pool === null) for (const phase of prepared.phases) for (const unit of phase) unit();
+        else pool.runHere(prepared.id + 1, 0, prepared.phases.length, prepared.phases);
       } else {
         for (let index = 0; index < steps; index++) {
           const start = performance.now();
@@ -165,7 +175,7 @@ export class WasmEngine implements Engine {
       }
       return this.outputs(prepared);
     }
-    if (!hooked) return pool.runInWorkers(prepared.id, 0, steps).then(() => this.outputs(prepared));
+    if (!hooked) return pool.runInWorkers(prepared.id + 1, 0, prepared.phases.length).then(() => this.outputs(prepared));
     return (async () => {
       for (let index = 0; index < steps; index++) {
         const start = performance.now();

@@ -10,9 +10,9 @@
  *   never blocks. A browser's main thread may not block, so it must work this way.
  */
 import { EfficientNetError } from '../../errors.js';
-import type { CallPlan } from '../wasm-executor.js';
 import type { Attempt, ThreadedCore } from './core.js';
 import { spawnWorker, type WorkerHandle } from './endpoint.js';
+import type { PhasePlan } from './phase-plan.js';
 import { errorMessage, type WorkerReply } from './protocol.js';
 import { coordinateRun, WorkQueue, type Units } from './work-queue.js';
 
@@ -102,13 +102,13 @@ export class ThreadPool {
     return { ok: true, value: pool };
   }
 
-  /** Hands every worker a prepared program's work units, to bind to its own instance. */
-  addProgram(id: number, plan: CallPlan): void {
+  /** Hands every worker a prepared program's phases and work units, to bind to its own instance. */
+  addProgram(id: number, plan: PhasePlan): void {
     for (const worker of this.workers) worker.post({ type: 'program', id, plan });
   }
 
   /**
-   * Host coordinator: runs steps `[from, to)` of program `id` on this thread and the helpers,
+   * Host coordinator: runs phases `[from, to)` of program `id` on this thread and the helpers,
    * with `units` this thread's own bound units of that program. The caller has written the
    * input to the shared memory; on return the outputs are there.
    */

@@ -7,18 +7,18 @@
  * part in them. The others are helpers: they claim units of whatever step is published until the
  * run ends. Between runs every worker sits in its event loop, so messages always get through.
  */
-import type { CallPlan } from '../wasm-executor.js';
+import type { PhasePlan } from './phase-plan.js';
 import type { WasmMemory, WasmModule } from '../wasm-types.js';
 
 /** Host -> worker. */
 export type HostMessage =
   /** Instantiate `module` on the shared `memory`; `control` is the work queue's block. */
   | { readonly type: 'init'; readonly module: WasmModule; readonly memory: WasmMemory; readonly control: SharedArrayBuffer }
-  /** A prepared program's work units, bound once and kept under `id`. */
-  | { readonly type: 'program'; readonly id: number; readonly plan: CallPlan }
+  /** A prepared program's phases and their work units, bound once and kept under `id`. */
+  | { readonly type: 'program'; readonly id: number; readonly plan: PhasePlan }
   /** Helpers: take part in run `run` until it ends. */
   | { readonly type: 'join'; readonly run: number }
-  /** Coordinator: run steps `[from, to)` of program `program` as run `run`, then reply `done`. */
+  /** Coordinator: run phases `[from, to)` of program `program` as run `run`, then reply `done`. */
   | { readonly type: 'run'; readonly run: number; readonly program: number; readonly from: number; readonly to: number };
 
 /** Worker -> host. */

@@ -3,15 +3,16 @@
  * own instance of the threaded core on the shared memory, the prepared programs bound to that
  * instance, and takes part in runs: as a helper, or (in browsers) as the coordinator (`protocol.ts`).
  */
-import { bindCalls, type ExecutorKernels } from '../wasm-executor.js';
+import type { ExecutorKernels } from '../wasm-executor.js';
 import { hostPort } from './endpoint.js';
+import { bindPhases } from './phase-plan.js';
 import { errorMessage, type HostMessage } from './protocol.js';
 import { coordinateRun, WorkQueue, type Units } from './work-queue.js';
 import type { HostPort } from '../platform/types.js';
 
 let kernels: ExecutorKernels | null = null;
 let queue: WorkQueue | null = null;
-/** Per program id, per step, the step's units bound to this instance. */
+/** Per program id, per phase, the phase's units bound to this instance. */
 const programs = new Map<number, readonly Units[]>();
 
 function unitsOf(program: number, step: number): Units {
@@ -32,7 +33,7 @@ async function handle(port: HostPort, message: HostMessage): Promise<void> {
       return;
     }
     case 'program':
-      programs.set(message.id, bindCalls(kernels!, message.plan));
+      programs.set(message.id, bindPhases(kernels!, message.plan));
       return;
     case 'join': {
       queue!.help(message.run, unitsOf);
