@@ -38,7 +38,7 @@ const COMMANDS: Record<string, { run: Command; usage: string; summary: string }>
   demo: { run: demoCommand, usage: demoUsage, summary: 'serve the browser demo page on this machine' },
   embed: { run: embedCommand, usage: embedUsage, summary: 'embed a folder tree or list of photos into one .npy matrix: streamed, resumable, shardable' },
   merge: { run: mergeCommand, usage: mergeUsage, summary: 'join the output directories of embed --shard I/N into one single-run result' },
-  diagram: { run: diagramCommand, usage: diagramUsage, summary: 'draw the compound scaling of the family, or one network, as SVG' },
+  diagram: { run: diagramCommand, usage: diagramUsage, summary: 'draw the compound scaling of the family, one network, or the steps inside its blocks, as SVG' },
   serve: { run: serveCommand, usage: serveUsage, summary: 'classify and embed images over HTTP, with dynamic batching and a graceful drain' },
 };
 

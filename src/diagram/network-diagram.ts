@@ -1,7 +1,9 @@
 /**
- * One network, left to right: input, stem, each stage, head, classifier. A box's height is
- * proportional to the side of the feature map it outputs, its width to the square root of its
- * channels (so 16 and 1280 channels both stay visible). MBConv stages are orange and fused-MBConv
+ * One network, left to right: input, stem, each stage, head, classifier, wrapped into rows so the
+ * figure is at most 800 px wide (a README's width) and every label is drawn at 12 px or more. A
+ * box's height falls by one equal step each time the feature map's side halves (a log scale, so
+ * the 7×7 stages stay boxes rather than lines), its width grows with the square root of its
+ * channels, and no box is smaller than a minimum a reader can see. MBConv stages are orange and fused-MBConv
  * stages yellow, both with a dashed outline at their expanded width; depthwise-separable stages
  * (MBConv1) are plain blue boxes and conv-bn-act stages grey. Every label is derived from the
  * `NetworkSpec` that `buildNetwork` returns.
@@ -9,12 +11,12 @@
 import { convOutputSize, type BlockSpec, type NetworkSpec } from '../arch/network.js';
 import { SE_RATIO } from '../arch/stages.js';
 import type { BlockKind } from '../arch/topology.js';
-import { variantTitle } from '../arch/variants.js';
 import { summarizeNetwork } from '../arch/summary.js';
 import { ConfigError } from '../errors.js';
+import { blockTypeName, KIND_DESCRIPTION, networkName } from './block-names.js';
 import { PALETTE } from './palette.js';
 import { formatCount, formatGrouped } from './scales.js';
-import { element, estimateTextWidth, svgDocument, textLines, type SvgElement } from './svg.js';
+import { element, estimateTextWidth, svgDocument, textLines, wrapText, type SvgElement } from './svg.js';
 
 type ColumnRole = 'input' | 'stem' | 'stage' | 'head' | 'classifier';
 
@@ -40,21 +42,6 @@ const square = (side: number): string => `${side}×${side}`;
 const range = (values: readonly number[]): string => {
   const [low, high] = [Math.min(...values), Math.max(...values)];
   return low === high ? String(low) : `${low}–${high}`;
-};
-
-/** `MBConv6` for an expansion ratio of 6 (`MBConv1` is the depthwise-separable block), `FusedMBConv4`, `Conv3×3`. */
-function blockTypeName(block: BlockSpec): string {
-  if (block.kind === 'fused-mbconv') return `FusedMBConv${block.expandRatio}`;
-  if (block.kind === 'conv-bn-act') return `Conv${block.kernel}×${block.kernel}`;
-  return `MBConv${block.expandRatio}`;
-}
-
-/** What each block kind is, in a few words. */
-const KIND_DESCRIPTION: Readonly<Record<BlockKind, string>> = {
-  'conv-bn-act': 'conv, BN, activation',
-  'depthwise-separable': 'depthwise-separable',
-  mbconv: 'inverted residual',
-  'fused-mbconv': 'fused inverted residual',
 };
 
 /** Blocks that widen their input inside, drawn with a dashed outline at the expanded width. */
@@ -125,15 +112,21 @@ function networkColumns(network: NetworkSpec, resolution: number): Column[] {
   return columns;
 }
 
-const MAX_BOX_HEIGHT = 150;
-const MAX_BOX_WIDTH = 88;
-/** Thinnest box drawn, so a 7×7 map or a 3-channel image is still a visible stroke. */
-const MIN_BOX = 3;
-const COLUMN_GAP = 20;
-const MARGIN = 24;
-const FONT_SIZE = 11;
-const LINE_HEIGHT = 15;
-const SE_BADGE_RADIUS = 9;
+/** The widest figure: what a README shows a figure at without scaling it down. */
+export const MAX_FIGURE_WIDTH = 800;
+const MAX_BOX_HEIGHT = 120;
+/** Smallest box drawn, so a 7×7 map or a 3-channel image is still a box a reader can see and hover. */
+export const MIN_BOX_HEIGHT = 18;
+export const MIN_BOX_WIDTH = 12;
+const MAX_BOX_WIDTH = 72;
+const COLUMN_GAP = 18;
+const ROW_GAP = 26;
+const MARGIN = 20;
+const FONT_SIZE = 12;
+const LINE_HEIGHT = 16;
+const SE_BADGE_RADIUS = 11;
+/** Lines of text under every box (an empty line keeps its slot). */
+const LABEL_LINES = 5;
 
 function columnFill(column: Column): string {
   if (column.role === 'input') return PALETTE.image;
@@ -163,7 +156,7 @@ function halo(x: number, y: number, width: number, height: number, colour: strin
 function seBadge(x: number, y: number): SvgElement {
   return element('g', { class: 'se' },
     element('circle', { cx: x, cy: y, r: SE_BADGE_RADIUS, fill: PALETTE.squeezeExcite }),
-    element('text', { x, y: y + 3, 'text-anchor': 'middle', 'font-size': 8, 'font-weight': 'bold', fill: '#ffffff' }, 'SE'));
+    element('text', { x, y: y + 4, 'text-anchor': 'middle', 'font-size': 11, 'font-weight': 'bold', fill: '#ffffff' }, 'SE'));
 }
 
 interface LegendEntry {
@@ -219,17 +212,38 @@ function legendEntries(network: NetworkSpec): LegendEntry[] {
   }
   entries.push({
     swatch: element('g', {}),
-    text: 'box height ∝ feature-map side; box width ∝ √channels',
+    text: `box height: feature-map side, one equal step lower per halving (log scale); box width ∝ √channels; ` +
+      `no box under ${MIN_BOX_WIDTH}×${MIN_BOX_HEIGHT} px`,
   });
   return entries;
 }
 
 function titleOf(network: NetworkSpec, resolution: number): string {
-  const { width, depth } = network.coefficients;
-  const name = network.name === 'custom'
-    ? `EfficientNet (custom: width ×${width}, depth ×${depth})`
-    : variantTitle(network.name);
-  return `${name} at ${square(resolution)}`;
+  return `${networkName(network)} at ${square(resolution)}`;
+}
+
+/** A column placed in the figure: its centre, its slot's width (box or labels, plus the gap) and its row. */
+interface Placed {
+  readonly column: Column;
+  readonly x: number;
+  readonly slot: number;
+  readonly row: number;
+}
+
+/** Columns left to right, starting a new row whenever the next would pass `width`. */
+function placeColumns(columns: readonly Column[], slots: readonly number[], width: number): Placed[] {
+  const placed: Placed[] = [];
+  let row = 0;
+  let cursor = 0;
+  columns.forEach((column, i) => {
+    if (cursor > 0 && cursor + slots[i] > width) {
+      row++;
+      cursor = 0;
+    }
+    placed.push({ column, x: MARGIN + cursor + slots[i] / 2, slot: slots[i], row });
+    cursor += slots[i];
+  });
+  return placed;
 }
 
 /**
@@ -243,36 +257,67 @@ export function networkDiagram(network: NetworkSpec, resolution = network.coeffi
   const columns = networkColumns(network, resolution);
   const summary = summarizeNetwork(network, resolution);
   const widestChannels = Math.max(...columns.map((c) => Math.max(c.channels, c.expandedChannels ?? 0)));
-  const boxWidth = (channels: number): number => Math.max(MIN_BOX, MAX_BOX_WIDTH * Math.sqrt(channels / widestChannels));
-  const boxHeight = (side: number): number => Math.max(MIN_BOX, (MAX_BOX_HEIGHT * side) / resolution);
+  const boxWidth = (channels: number): number => Math.max(MIN_BOX_WIDTH, MAX_BOX_WIDTH * Math.sqrt(channels / widestChannels));
+  // Sides of the maps drawn (the classifier's 1×1 is a vector, drawn at the smallest height).
+  const sides = columns.filter((c) => c.role !== 'classifier').map((c) => c.side);
+  const [smallest, largest] = [Math.min(...sides), Math.max(...sides)];
+  const halvings = Math.log2(largest / smallest);
+  const boxHeight = (side: number): number => (halvings === 0 ? MAX_BOX_HEIGHT
+    : MIN_BOX_HEIGHT + ((MAX_BOX_HEIGHT - MIN_BOX_HEIGHT) * Math.log2(Math.max(side, smallest) / smallest)) / halvings);
   const outerWidth = (c: Column): number => boxWidth(Math.max(c.channels, c.expandedChannels ?? 0));
 
-  const legend = legendEntries(network);
-  const legendTop = 76;
-  const badgeY = legendTop + legend.length * 18 + 14;
-  const middle = badgeY + SE_BADGE_RADIUS + 10 + MAX_BOX_HEIGHT / 2;
-  const labelTop = middle + MAX_BOX_HEIGHT / 2 + 24;
+  const contentWidth = MAX_FIGURE_WIDTH - 2 * MARGIN;
+  const slots = columns.map((c) => Math.max(outerWidth(c), ...c.lines.map((l) => estimateTextWidth(l, FONT_SIZE))) + COLUMN_GAP);
+  const placed = placeColumns(columns, slots, contentWidth);
+  const rowCount = placed[placed.length - 1].row + 1;
+  const rowWidths = Array.from({ length: rowCount }, (_, r) => placed.filter((p) => p.row === r).reduce((sum, p) => sum + p.slot, 0));
 
-  const widths = columns.map((c) => Math.max(outerWidth(c), ...c.lines.map((l) => estimateTextWidth(l, FONT_SIZE))) + COLUMN_GAP);
-  const centres: number[] = [];
-  let cursor = MARGIN;
-  for (const w of widths) {
-    centres.push(cursor + w / 2);
-    cursor += w;
+  const subtitle = wrapText(`${formatCount(summary.params)} parameters · ${formatCount(summary.macs)} multiply-adds per image · ` +
+    `${plural(network.blocks.length, 'block')} in ${plural(columns.filter((c) => c.role === 'stage').length, 'stage')}`, FONT_SIZE, contentWidth);
+  const legend = legendEntries(network).map((entry) => ({ ...entry, lines: wrapText(entry.text, FONT_SIZE, contentWidth - 30) }));
+  const legendTop = 50 + subtitle.length * LINE_HEIGHT + 8;
+  const legendOffsets = legend.map((_, i) => legend.slice(0, i).reduce((sum, e) => sum + e.lines.length * LINE_HEIGHT + 4, 0));
+  const legendHeight = legend.reduce((sum, e) => sum + e.lines.length * LINE_HEIGHT + 4, 0);
+
+  // Each row: SE badges on top, boxes centred on one line, labels below.
+  const rows: { middle: number; badgeY: number; labelTop: number; bottom: number }[] = [];
+  let top = legendTop + legendHeight + 10;
+  for (let r = 0; r < rowCount; r++) {
+    const tallest = Math.max(...placed.filter((p) => p.row === r).map((p) => (p.column.role === 'classifier' ? MIN_BOX_HEIGHT : boxHeight(p.column.side))));
+    const badgeY = top + SE_BADGE_RADIUS;
+    const middle = badgeY + SE_BADGE_RADIUS + 8 + tallest / 2;
+    const labelTop = middle + tallest / 2 + 6 + LINE_HEIGHT;
+    const bottom = labelTop + (LABEL_LINES - 1) * LINE_HEIGHT + 6;
+    rows.push({ middle, badgeY, labelTop, bottom });
+    top = bottom + ROW_GAP;
   }
-  const legendWidth = Math.max(...legend.map((e) => 30 + estimateTextWidth(e.text, FONT_SIZE)));
-  const width = Math.max(cursor, MARGIN + legendWidth) + MARGIN;
-  const height = labelTop + 4 * LINE_HEIGHT + MARGIN;
+  const titleWidth = estimateTextWidth(titleOf(network, resolution), 18);
+  const textWidth = Math.max(titleWidth, ...subtitle.map((l) => estimateTextWidth(l, FONT_SIZE)),
+    ...legend.flatMap((e) => e.lines.map((l) => 30 + estimateTextWidth(l, FONT_SIZE))));
+  const width = Math.max(...rowWidths, textWidth) + 2 * MARGIN;
+  const height = rows[rows.length - 1].bottom + MARGIN;
 
-  const arrows = columns.slice(1).map((c, i) => element('line', {
-    x1: centres[i] + outerWidth(columns[i]) / 2 + 3, y1: middle,
-    x2: centres[i + 1] - outerWidth(c) / 2 - 3, y2: middle,
-    stroke: PALETTE.ink, 'stroke-width': 1.2, 'marker-end': 'url(#network-arrow)',
-  }));
+  const heightOf = (c: Column): number => (c.role === 'classifier' ? MIN_BOX_HEIGHT : boxHeight(c.side));
+  const arrows = placed.slice(1).map((to, i) => {
+    const from = placed[i];
+    const attributes = { stroke: PALETTE.ink, 'stroke-width': 1.2, 'marker-end': 'url(#network-arrow)', fill: 'none' };
+    const start = from.x + outerWidth(from.column) / 2 + 3;
+    const end = to.x - outerWidth(to.column) / 2 - 3;
+    if (from.row === to.row) {
+      return element('line', { class: 'flow', x1: start, y1: rows[from.row].middle, x2: end, y2: rows[to.row].middle, ...attributes });
+    }
+    // To the next row: out right, down past the labels, back to the left margin, down, and in.
+    const right = from.x + from.slot / 2;
+    const between = rows[from.row].bottom + ROW_GAP / 2;
+    const left = MARGIN / 2;
+    const points = [[start, rows[from.row].middle], [right, rows[from.row].middle], [right, between], [left, between],
+      [left, rows[to.row].middle], [end, rows[to.row].middle]].map(([x, y]) => `${Math.round(x * 100) / 100},${Math.round(y * 100) / 100}`);
+    return element('polyline', { class: 'flow wrap', points: points.join(' '), ...attributes });
+  });
 
-  const groups = columns.map((column, i) => {
-    const x = centres[i];
-    const h = boxHeight(column.side);
+  const groups = placed.map(({ column, x, row }) => {
+    const { middle, badgeY, labelTop } = rows[row];
+    const h = heightOf(column);
     const marks: SvgElement[] = [];
     if (column.expandedChannels !== null) marks.push(halo(x, middle, boxWidth(column.expandedChannels), h, columnFill(column)));
     marks.push(box(column, x, middle, boxWidth(column.channels), h));
@@ -298,12 +343,10 @@ export function networkDiagram(network: NetworkSpec, resolution = network.coeffi
         element('marker', { id: 'network-arrow', viewBox: '0 0 10 10', refX: 9, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' },
           element('path', { d: 'M0,0 L10,5 L0,10 z', fill: PALETTE.ink }))),
       element('text', { x: MARGIN, y: 30, 'font-size': 18, 'font-weight': 'bold', fill: PALETTE.ink }, titleOf(network, resolution)),
-      element('text', { x: MARGIN, y: 50, fill: PALETTE.muted },
-        `${formatCount(summary.params)} parameters · ${formatCount(summary.macs)} multiply-adds per image · ` +
-        `${plural(network.blocks.length, 'block')} in ${plural(columns.filter((c) => c.role === 'stage').length, 'stage')}`),
+      ...subtitle.map((line, i) => element('text', { x: MARGIN, y: 50 + i * LINE_HEIGHT, fill: PALETTE.muted }, line)),
       element('g', { class: 'legend', 'font-size': FONT_SIZE, fill: PALETTE.ink },
-        ...legend.map((entry, i) => element('g', { transform: `translate(${MARGIN} ${legendTop + i * 18})` },
-          entry.swatch, element('text', { x: 30, y: 2 }, entry.text)))),
+        ...legend.map((entry, i) => element('g', { transform: `translate(${MARGIN} ${legendTop + legendOffsets[i]})` },
+          entry.swatch, ...entry.lines.map((line, k) => element('text', { x: 30, y: 2 + k * LINE_HEIGHT }, line))))),
       ...arrows,
       ...groups,
     ],

@@ -18,4 +18,8 @@ export const PALETTE = {
   plainConv: '#bbbbbb',
   image: '#ffffff',
   squeezeExcite: '#aa3377',
+  /** Light tints for large areas and box fills, where the full colour would drown black text. */
+  squeezeExciteTint: '#ebc6dc',
+  squeezeExciteBackground: '#f8ecf3',
+  functionFill: '#ffffff',
 } as const;

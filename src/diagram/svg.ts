@@ -107,3 +107,23 @@ export function textLines(x: number, y: number, lines: readonly string[], lineHe
 export function estimateTextWidth(text: string, fontSize: number): number {
   return text.length * fontSize * 0.6;
 }
+
+/**
+ * Greedy word wrap of `text` into lines no wider than `maxWidth` by `estimateTextWidth` (which errs
+ * wide, so the drawn lines fit). A single word wider than the limit gets a line of its own.
+ */
+export function wrapText(text: string, fontSize: number, maxWidth: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    const candidate = line === '' ? word : `${line} ${word}`;
+    if (line !== '' && estimateTextWidth(candidate, fontSize) > maxWidth) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = candidate;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}

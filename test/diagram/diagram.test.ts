@@ -8,7 +8,7 @@ import { customScaling } from '../../src/arch/scaling.js';
 import { summarizeNetwork } from '../../src/arch/summary.js';
 import { STEM } from '../../src/arch/stages.js';
 import { COMPOUND_VARIANT_NAMES, VARIANT_NAMES, VARIANTS } from '../../src/arch/variants.js';
-import { networkDiagram } from '../../src/diagram/network-diagram.js';
+import { MAX_FIGURE_WIDTH, MIN_BOX_HEIGHT, MIN_BOX_WIDTH, networkDiagram } from '../../src/diagram/network-diagram.js';
 import { formatCount, formatMultiplier, linearScale, logScale } from '../../src/diagram/scales.js';
 import { familyRows, officialFamily, scalingDiagram, type FamilyMember } from '../../src/diagram/scaling-chart.js';
 import { element, escapeXml, formatNumber, svgDocument } from '../../src/diagram/svg.js';
@@ -359,13 +359,25 @@ describe('the network diagram', () => {
     expect(legend).toMatch(/MBConv6 \(inverted residual\)/);
   });
 
-  it('sizes boxes by feature-map side and the expanded outline by the expanded channels', () => {
+  it('lowers boxes one equal step per halving of the map, never below the minimum, and widens outlines by the expanded channels', () => {
     const network = buildNetwork('b0');
     const root = parseFigure(networkDiagram(network, 224));
     const column = (id: string): XmlElement => descendants(root).find((e) => e.attributes.get('data-column') === id)!;
     const boxHeight = (id: string): number => numberAttribute(descendants(column(id)).find((e) => hasClass(e, 'box'))!, 'height');
-    // Heights are written to 0.01 px: 0.02 allows both to round the same way.
-    expect(Math.abs(boxHeight('conv_stem') - boxHeight('input') / STEM.stride)).toBeLessThanOrEqual(0.02);
+    // Sides 224, 112, 56, 28, 14, 7: each halving takes the same height off. Heights are written to
+    // 0.01 px, so a difference of two is within 0.01 of the true one; 0.02 allows both to round apart.
+    const ladder = ['input', 'conv_stem', 'blocks.1', 'blocks.2', 'blocks.3', 'blocks.5'].map(boxHeight);
+    const step = ladder[0] - ladder[1];
+    expect(step).toBeGreaterThan(0);
+    for (let i = 1; i < ladder.length; i++) expect(Math.abs(ladder[i - 1] - ladder[i] - step)).toBeLessThanOrEqual(0.02);
+    expect(boxHeight('blocks.0')).toBe(boxHeight('conv_stem')); // both 112×112
+    // The smallest maps (7×7) and the classifier's vector are boxes of the minimum height, not lines.
+    expect(boxHeight('blocks.5')).toBe(MIN_BOX_HEIGHT);
+    expect(boxHeight('classifier')).toBe(MIN_BOX_HEIGHT);
+    for (const box of descendants(root).filter((e) => hasClass(e, 'box'))) {
+      expect(numberAttribute(box, 'width')).toBeGreaterThanOrEqual(MIN_BOX_WIDTH);
+      expect(numberAttribute(box, 'height')).toBeGreaterThanOrEqual(MIN_BOX_HEIGHT);
+    }
     const widths = (id: string): [number, number] => {
       const marks = descendants(column(id));
       return [numberAttribute(marks.find((e) => hasClass(e, 'box'))!, 'width'), numberAttribute(marks.find((e) => hasClass(e, 'expanded'))!, 'width')];
@@ -390,6 +402,20 @@ describe('the network diagram', () => {
     expect(textContent(descendants(root).find((e) => e.name === 'title')!)).toMatch(/custom.*256×256/);
     expect(descendants(root).filter((e) => hasClass(e, 'stage'))).toHaveLength(stagesOf(custom.blocks).length);
   });
+
+  for (const name of VARIANT_NAMES) {
+    it(`${name}: fits in ${MAX_FIGURE_WIDTH} px, wrapping its columns into rows joined by one arrow`, () => {
+      const root = parseFigure(networkDiagram(buildNetwork(name)));
+      expect(numberAttribute(root, 'width')).toBeLessThanOrEqual(MAX_FIGURE_WIDTH);
+      const columns = descendants(root).filter((e) => e.attributes.has('data-column'));
+      const flows = descendants(root).filter((e) => hasClass(e, 'flow'));
+      expect(flows).toHaveLength(columns.length - 1); // one arrow into every column but the input
+      // A wrap arrow ends where the next row starts: the first column of that row is left of the one before it.
+      const centreOf = (g: XmlElement): number => numberAttribute(descendants(g).find((e) => hasClass(e, 'box'))!, 'x');
+      const wraps = columns.slice(1).filter((c, i) => centreOf(c) < centreOf(columns[i])).length;
+      expect(flows.filter((f) => hasClass(f, 'wrap'))).toHaveLength(wraps);
+    });
+  }
 
   it('refuses a resolution that is not a positive integer', () => {
     expect(() => networkDiagram(buildNetwork('b0'), 0)).toThrow(ConfigError);
