@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildNetwork } from '../../src/arch/network.js';
+import { blockDiagram } from '../../src/diagram/block-diagram.js';
 import { networkDiagram } from '../../src/diagram/network-diagram.js';
 import { scalingDiagram } from '../../src/diagram/scaling-chart.js';
 import { runCli } from '../support/cli.js';
@@ -30,6 +31,24 @@ describe('efficientnet diagram', () => {
     expect(readFileSync(out, 'utf8')).toBe(networkDiagram(buildNetwork('b3'), 320));
   });
 
+  it("draws B0's MBConv1 and MBConv6 side by side for `diagram block`", () => {
+    const out = join(workdir, 'b0-blocks.svg');
+    const result = runCli(['diagram', 'block', '--out', out]);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(blockDiagram(buildNetwork('b0'), ['blocks.0.0', 'blocks.1.1']));
+  });
+
+  it('draws one named block of a variant at a chosen resolution', () => {
+    const out = join(workdir, 'lite0-block.svg');
+    const result = runCli(['diagram', '--variant', 'lite0', '--block', 'blocks.1.1', '--resolution', '256', '--out', out]);
+    expect(result.status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(blockDiagram(buildNetwork('lite0'), ['blocks.1.1'], 256));
+    const same = join(workdir, 'lite0-block-again.svg');
+    expect(runCli(['diagram', 'block', '--variant', 'lite0', '--block', 'blocks.1.1', '--resolution', '256', '--out', same]).status).toBe(0);
+    expect(readFileSync(same, 'utf8')).toBe(readFileSync(out, 'utf8'));
+  });
+
   it('is listed in the help', () => {
     expect(runCli(['--help']).stdout).toMatch(/^\s+diagram\s/m);
   });
@@ -45,6 +64,11 @@ describe('efficientnet diagram', () => {
       /--resolution must be a positive integer/],
     ['a variant with the scaling chart', ['diagram', 'scaling', '--variant', 'b0', '--out', OUT], /drop --variant/],
     ['an unknown option', ['diagram', 'scaling', '--colour', 'red', '--out', OUT], /unknown option --colour; valid options: /],
+    ['an unknown block, naming the valid ones', ['diagram', '--variant', 'b0', '--block', 'blocks.7.0', '--out', OUT],
+      /no block "blocks\.7\.0" in EfficientNet-B0; its blocks are blocks\.0\.0, blocks\.1\.0 … blocks\.1\.1, .* blocks\.6\.0/],
+    ['a module name for a block', ['diagram', 'block', '--block', 'blocks.1.0.conv_dw', '--out', OUT], /no block "blocks\.1\.0\.conv_dw"/],
+    ['a block with the scaling chart', ['diagram', 'scaling', '--block', 'blocks.0.0', '--out', OUT], /drop --variant, --block/],
+    ['a block without a variant or the block diagram', ['diagram', '--block', 'blocks.0.0', '--out', OUT], /missing required option --variant/],
   ];
   for (const [what, args, message] of refusals) {
     it(`refuses ${what} with exit code 2 and writes nothing`, () => {
