@@ -257,8 +257,9 @@ export function blockDiagram(network: NetworkSpec, blockNames: readonly string[]
       ...entry.lines.map((line, k) => element('text', { x: 30, y: k * LINE_HEIGHT }, line)));
   });
   const legendHeight = legend.reduce((sum, e) => sum + e.lines.length * LINE_HEIGHT + 4, 0);
-  const width = MARGIN * 2 + textWidth;
-  const height = legendTop + legendHeight + MARGIN;
+  // Whole pixels, so a browser lays the figure out at exactly its drawn size (no scaling by a hair).
+  const width = Math.ceil(MARGIN * 2 + textWidth);
+  const height = Math.ceil(legendTop + legendHeight + MARGIN);
 
   return svgDocument({
     id: 'blocks',

@@ -294,8 +294,9 @@ export function networkDiagram(network: NetworkSpec, resolution = network.coeffi
   const titleWidth = estimateTextWidth(titleOf(network, resolution), 18);
   const textWidth = Math.max(titleWidth, ...subtitle.map((l) => estimateTextWidth(l, FONT_SIZE)),
     ...legend.flatMap((e) => e.lines.map((l) => 30 + estimateTextWidth(l, FONT_SIZE))));
-  const width = Math.max(...rowWidths, textWidth) + 2 * MARGIN;
-  const height = rows[rows.length - 1].bottom + MARGIN;
+  // Whole pixels, so a browser lays the figure out at exactly its drawn size (no scaling by a hair).
+  const width = Math.ceil(Math.max(...rowWidths, textWidth) + 2 * MARGIN);
+  const height = Math.ceil(rows[rows.length - 1].bottom + MARGIN);
 
   const heightOf = (c: Column): number => (c.role === 'classifier' ? MIN_BOX_HEIGHT : boxHeight(c.side));
   const arrows = placed.slice(1).map((to, i) => {
