@@ -1,11 +1,15 @@
 // The "inside" view: what the network computes on its way to the answer for the current photo.
 // For each stage, heat-maps of a few channels of its last block's output; for every block with
-// squeeze-and-excitation (all of B0-L2, V2's MBConv stages, none of Lite), its gates as a bar chart.
+// squeeze-and-excitation (all of B0-L2, V2's MBConv stages, none of Lite), its gates as a bar chart;
+// and any block the visitor picks drawn step by step, by the same code as `efficientnet diagram --block`.
 //
 // It takes one extra forward pass with the library's hooks after the classification: classify
 // keeps its softmax in the core, and the hooks exist only on `forward`, which returns logits.
 // The pass runs only while the view is open, so the page costs nothing more when it is closed.
 // Everything here is display arithmetic (statistics to choose channels, colour maps).
+
+import { blockDiagram, representativeBlocks } from '../dist/diagram/block-diagram.js';
+import { blockTypeName } from '../dist/diagram/block-names.js';
 
 /** Channels drawn per stage: the ones with the largest variance over the map, so the tiles show structure. */
 const CHANNELS_SHOWN = 4;
@@ -207,6 +211,50 @@ function drawColourScale() {
 }
 
 /**
+ * The "one block" part of the view, added after the gate charts: a block picker and the block's
+ * drawing. Built here rather than in index.html so the whole of this view lives in one file.
+ */
+function createBlockSection(details) {
+  const heading = document.createElement('h3');
+  heading.textContent = 'One block, step by step';
+  const note = document.createElement('p');
+  note.className = 'note';
+  note.textContent = 'Every step of the chosen block in order, named as in timm, with the tensor shape after it ' +
+    '(channels × height × width) at this model\'s input size. Drawn from the architecture data, as `efficientnet diagram --block` draws it.';
+  const label = document.createElement('label');
+  label.textContent = 'Block ';
+  const choice = document.createElement('select');
+  choice.id = 'block-choice';
+  label.append(choice);
+  const drawing = document.createElement('div');
+  drawing.id = 'block-drawing';
+  drawing.style.marginTop = '0.5rem';
+  drawing.style.overflowX = 'auto';
+  details.append(heading, note, label, drawing);
+  return { choice, drawing };
+}
+
+/** Fills the picker with the network's blocks, selecting `picked` when the network has a block of that name. */
+function fillBlockChoice(choice, network, picked) {
+  const names = network.blocks.map((b) => b.name);
+  choice.replaceChildren(...network.blocks.map((b) => new Option(`${b.name} · ${blockTypeName(b)}`, b.name)));
+  // By default the last representative block: B0's blocks.1.1, an MBConv6 with SE and a residual add.
+  const representatives = representativeBlocks(network);
+  choice.value = names.includes(picked) ? picked : representatives[representatives.length - 1].name;
+}
+
+/** Replaces `container`'s content with the block drawn as SVG (parsed as SVG, not as HTML). */
+function drawBlock(container, network, name, resolution) {
+  const svg = blockDiagram(network, [name], resolution);
+  const root = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
+  root.style.display = 'block';
+  root.style.maxWidth = '100%';
+  root.style.height = 'auto';
+  container.replaceChildren(document.importNode(root, true));
+  container.dataset.block = name;
+}
+
+/**
  * Wires the view in index.html's `#inside` details element. `show(net, bytes)` gives it the photo
  * just classified, `clear()` forgets it (a new run started). `#inside[data-state]` is `empty`,
  * `pending` (a photo, view closed), `busy`, `done` or `error`.
@@ -214,6 +262,11 @@ function drawColourScale() {
 export function createInsideView() {
   const details = byId('inside');
   const status = byId('inside-status');
+  const block = createBlockSection(details);
+  /** The network the picker lists, so a new photo on the same model keeps the list as it is. */
+  let listed = null;
+  /** The block the visitor last picked, kept across photos and models (a model without it shows its default). */
+  let picked = null;
   /** The photo and model to show: { net, bytes }, a new object for every classification. */
   let subject = null;
   let rendering = null;
@@ -223,6 +276,17 @@ export function createInsideView() {
     details.dataset.state = state;
   };
 
+  /** Draws the picked block of the current model; needs no forward pass, so it shows at once. */
+  function showBlock() {
+    if (!subject) return;
+    const { network, recipe } = subject.net;
+    if (listed !== network) {
+      fillBlockChoice(block.choice, network, picked);
+      listed = network;
+    }
+    drawBlock(block.drawing, network, block.choice.value, recipe.size);
+  }
+
   async function refresh() {
     if (!details.open || !subject || subject === shown || subject === rendering) return;
     const current = subject;
@@ -231,6 +295,7 @@ export function createInsideView() {
     status.textContent = 'Running the network with hooks…';
     status.classList.remove('error');
     try {
+      showBlock();
       const { stages, gates } = await captureInternals(current.net, current.bytes);
       // A newer photo or model arrived meanwhile: its own refresh draws it.
       if (current !== subject) return;
@@ -256,6 +321,10 @@ export function createInsideView() {
     shown = null;
     byId('stage-maps').replaceChildren();
     byId('se-gates').replaceChildren();
+    block.choice.replaceChildren();
+    block.drawing.replaceChildren();
+    delete block.drawing.dataset.block;
+    listed = null;
     status.textContent = 'Classify a photo to look inside.';
     status.classList.remove('error');
     setState('empty');
@@ -264,6 +333,10 @@ export function createInsideView() {
   drawColourScale();
   clear();
   details.addEventListener('toggle', () => refresh());
+  block.choice.addEventListener('change', () => {
+    picked = block.choice.value;
+    showBlock();
+  });
   return {
     show(net, bytes) {
       subject = { net, bytes };
