@@ -219,8 +219,10 @@ function createBlockSection(details) {
   heading.textContent = 'One block, step by step';
   const note = document.createElement('p');
   note.className = 'note';
-  note.textContent = 'Every step of the chosen block in order, named as in timm, with the tensor shape after it ' +
-    '(channels × height × width) at this model\'s input size. Drawn from the architecture data, as `efficientnet diagram --block` draws it.';
+  const command = document.createElement('code');
+  command.textContent = 'efficientnet diagram --block';
+  note.append('Every step of the chosen block in order, named as in timm, with the tensor shape after it ' +
+    "(channels × height × width) at this model's input size, drawn from the architecture data as ", command, ' draws it.');
   const label = document.createElement('label');
   label.textContent = 'Block ';
   const choice = document.createElement('select');
