@@ -3,6 +3,7 @@
 // Plain ES module over the library's compiled dist/; `efficientnet demo` serves both.
 import * as efficientnet from '../dist/index.js';
 import { createInsideView } from './inside.js';
+import { createScalingExplorer } from './explorer.js';
 
 const { EfficientNet, PRESETS, VARIANT_NAMES, createSyntheticWeights, variantTitle } = efficientnet;
 
@@ -279,5 +280,6 @@ byId('photo-file').addEventListener('change', (event) => {
 });
 document.addEventListener('dragover', (event) => event.preventDefault());
 document.addEventListener('drop', (event) => reportFailures(onDrop(event)));
+createScalingExplorer();
 setState('ready');
 reportFailures(showExample(FIRST_PHOTO));
