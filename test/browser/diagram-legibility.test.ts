@@ -75,14 +75,14 @@ async function measure(svg: string): Promise<Measured> {
     const toBox = (r: DOMRect) => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom });
     const scale = root.getScreenCTM()!.a;
     // Leaves: tspans, and texts without tspans.
-    const leaves = [...root.querySelectorAll('text, tspan')].filter((e) => e.tagName === 'tspan' || e.querySelector('tspan') === null);
+    const leaves = Array.from(root.querySelectorAll('text, tspan')).filter((e) => e.tagName === 'tspan' || e.querySelector('tspan') === null);
     const texts = leaves.filter((e) => (e.textContent ?? '').trim() !== '').map((e) => ({
       text: e.textContent ?? '',
       fontPx: parseFloat(getComputedStyle(e).fontSize) * scale,
       box: toBox(e.getBoundingClientRect()),
       se: e.closest('.se') !== null,
     }));
-    const boxes = [...root.querySelectorAll('[data-column] .box, .step .box')].map((rect) => {
+    const boxes = Array.from(root.querySelectorAll('[data-column] .box, .step .box')).map((rect) => {
       const group = rect.parentElement!;
       const inner = group.querySelector('.step-text');
       const shape = group.querySelector('.shape');
