@@ -5,16 +5,39 @@
 // 1. Pre-activation sums. Weights are packed per channel block, [ceil(c/4), k*k, 4], so a
 //    block's taps are consecutive vectors. Output pixels whose window covers every column of the
 //    image span (all but the few at the left and right edges) go block by block, and within a
-//    block pixel by pixel along the row: the block's weights and bias stay in registers (k = 3)
-//    or in L1 (k = 5) for the whole row instead of being streamed again for every pixel, and no
-//    per-pixel bookkeeping is repeated per block. Windows cut by the top or bottom edge take the
-//    same path with fewer window rows. The edge pixels take a path that clips the window's tap
-//    range once per pixel. Channels past the last multiple of 4 go through a scalar path doing
-//    the same operations as a vector lane.
+//    block along the row, so a block's weights are fetched once per row, not once per pixel:
+//    - k = 3: one pixel per loop trip with the block's nine weight vectors in registers.
+//    - k = 5: window row by window row, the row's five weight vectors in registers, two output
+//      pixels per loop trip (their windows share four input vectors of a window row at stride 1,
+//      three at stride 2), each pixel's running sum waiting in the output (L1) between window
+//      rows.
+//    Windows cut by the top or bottom edge take a path with fewer window rows; the edge pixels
+//    one that clips the window's tap range once per pixel. Channels past the last multiple of 4
+//    go through a scalar path doing the same operations as a vector lane.
 // 2. Swish over the whole row (contiguous, still in L1), four independent vectors at a time:
-//    the activation costs about as much as the convolution, and side-by-side chains are what make
-//    it fast (see math.ts).
+//    the activation costs about as much as a 3x3 convolution, and side-by-side chains are what
+//    make it fast (see math.ts).
 // 3. The running per-channel sums for squeeze-excite, block by block down the row's pixels.
+//
+// Why these tiles and not wider ones (measured on 2026-12-03 with bench/depthwise.bench.ts and
+// shapes cut to the interior, Node 20, 2-core AMD EPYC; V8 gives wasm 15 vector registers on x64
+// and issues all of a loop trip's loads before the arithmetic that does not feed a store):
+// - k = 3 interiors already run at 80-86% of the register-only ceiling one pixel at a time. A
+//   2-pixel tile (9 weights + 2 sums + 4 inputs = 15 registers, 12 loads per 18 multiply-adds
+//   instead of 18) measured no faster at stride 1, so the one-pixel loop stays.
+// - k = 5 with its 25 weights cannot keep a block's window in registers; the row-by-row pair is
+//   the widest tile that fits (5 weights + 2 sums + 6 inputs = 13). It replaced the one-pixel
+//   path, which reads 25 weights and 25 inputs per pixel from L1, on every span of 2 or more
+//   pixels at both strides: stride 2 on B0's 56x56 map went from 55% to 66% of the ceiling,
+//   its 14x14 map from 56% to 61%, and stride 1 on the 3-pixel spans of the 7x7 maps 5% faster.
+//   Four pixels per trip would need 8 inputs + 4 sums + 5 weights = 17 registers.
+// - Swish fused into the last store of each pixel (saving the row pass's load and store) was 20%
+//   slower on a 3x3 layer: its constants and temporaries push the nine weights out of registers.
+// - A row-by-row pass over the whole output row, edge pixels included, was no faster than the
+//   separate clipped path on the 7x7 and 14x14 maps.
+// What is left: on B0's 56x56 and 112x112 maps the convolution waits on memory (their inputs and
+// outputs pass L2), and swish, whose 25 operations and one division per vector cost about as
+// much as nine multiply-adds, bounds the whole kernel; the README has the figures.
 //
 // Determinism: every output element is bias + row(0) + row(1) + ... in ky order, where row(ky) is
 // the sum of that row's in-image products in kx order, on every path; its bits depend only on its
@@ -120,7 +143,7 @@ function span3(window: usize, pixels: i32, out: usize): void {
   }
 }
 
-/** As span3, k = 5: the block's 25 weight vectors are read from L1 for each pixel. */
+/** As span3, k = 5, for spans of one pixel: the block's 25 weight vectors are read from L1. */
 function span5(window: usize, pixels: i32, out: usize): void {
   const step = pixelBytes;
   const row = rowBytes;
@@ -155,14 +178,18 @@ function span5(window: usize, pixels: i32, out: usize): void {
 }
 
 /**
- * As span5, stride 1, for longer spans (8 pixels or more): window row by window row, with the
- * row's five weight vectors in registers, pixels in pairs sharing four of their six input
- * vectors, and each pixel's running sum kept in the output between rows (in L1). About half
- * the loads and address arithmetic of span5 per multiply-add: measured 15% faster on B0's 28x28
- * layer and 5-8% on the 14x14 ones (whose edge pixels take the clipped path), slower on 3-pixel
- * spans. Each pixel still gets bias + row(0) + ... + row(4), rows summed in kx order.
+ * As span5, for spans of 2 pixels or more: window row by window row, with the row's five weight
+ * vectors in registers, pixels in pairs, and each pixel's running sum kept in the output
+ * between rows (in L1). Each pixel still gets bias + row(0) + ... + row(4), rows summed in kx
+ * order. Stride 1 and 2 have their own loops because the pair's shared inputs differ.
  */
 function span5Pairs(window: usize, pixels: i32, out: usize): void {
+  if (strideBytes == pixelBytes) span5PairsStride1(window, pixels, out);
+  else span5PairsStride2(window, pixels, out);
+}
+
+/** Stride 1: a pair's windows share four of their six input vectors, so a pair reads 6 per window row. */
+function span5PairsStride1(window: usize, pixels: i32, out: usize): void {
   const step = pixelBytes;
   const row = rowBytes;
   const blocks = vectorBlocks;
@@ -192,6 +219,60 @@ function span5Pairs(window: usize, pixels: i32, out: usize): void {
         v128.store(o, f32x4.add(ky == 0 ? b : v128.load(o), first));
         v128.store(o + step, f32x4.add(ky == 0 ? b : v128.load(o + step), second));
         x += step + step;
+        o += step + step;
+      }
+      if (p < pixels) {
+        const x2 = x + step + step;
+        let sum = f32x4.add(f32x4.mul(v128.load(x), w0), f32x4.mul(v128.load(x + step), w1));
+        sum = f32x4.add(sum, f32x4.mul(v128.load(x2), w2));
+        sum = f32x4.add(sum, f32x4.mul(v128.load(x2 + step), w3));
+        sum = f32x4.add(sum, f32x4.mul(v128.load(x2 + step + step), w4));
+        v128.store(o, f32x4.add(ky == 0 ? b : v128.load(o), sum));
+      }
+      weights += 5 * TAP_BYTES;
+    }
+    bias += 16;
+  }
+}
+
+/**
+ * Stride 2: the two windows of a pair share three input columns, so a pair reads 7 input vectors
+ * per window row for its 10 multiply-adds (span5 reads 10 inputs and 10 weights). The first
+ * pixel's sum is stored before the second's inputs are loaded, which keeps V8 from loading all
+ * seven first (see the note above span3 on stores).
+ */
+function span5PairsStride2(window: usize, pixels: i32, out: usize): void {
+  const step = pixelBytes;
+  const row = rowBytes;
+  const blocks = vectorBlocks;
+  let weights = packedBase;
+  let bias = biasBase;
+  for (let block = 0; block < blocks; block++) {
+    const b = v128.load(bias);
+    for (let ky = 0; ky < 5; ky++) {
+      const w0 = v128.load(weights), w1 = v128.load(weights, 16), w2 = v128.load(weights, 32);
+      const w3 = v128.load(weights, 48), w4 = v128.load(weights, 64);
+      let x = window + (<usize>block << 4) + <usize>ky * row;
+      let o = out + (<usize>block << 4);
+      let p = 0;
+      for (; p + 2 <= pixels; p += 2) {
+        const x2 = x + step + step;
+        const x4 = x2 + step + step;
+        const x6 = x4 + step + step;
+        const i0 = v128.load(x), i1 = v128.load(x + step), i2 = v128.load(x2);
+        const i3 = v128.load(x2 + step), i4 = v128.load(x4);
+        let first = f32x4.add(f32x4.mul(i0, w0), f32x4.mul(i1, w1));
+        first = f32x4.add(first, f32x4.mul(i2, w2));
+        first = f32x4.add(first, f32x4.mul(i3, w3));
+        first = f32x4.add(first, f32x4.mul(i4, w4));
+        v128.store(o, f32x4.add(ky == 0 ? b : v128.load(o), first));
+        const i5 = v128.load(x4 + step), i6 = v128.load(x6);
+        let second = f32x4.add(f32x4.mul(i2, w0), f32x4.mul(i3, w1));
+        second = f32x4.add(second, f32x4.mul(i4, w2));
+        second = f32x4.add(second, f32x4.mul(i5, w3));
+        second = f32x4.add(second, f32x4.mul(i6, w4));
+        v128.store(o + step, f32x4.add(ky == 0 ? b : v128.load(o + step), second));
+        x += 4 * step;
         o += step + step;
       }
       if (p < pixels) {
@@ -388,7 +469,7 @@ export function depthwise_conv(
         const window = windowRow + <usize>spanBegin * strideBytes;
         const out = outRow + <usize>spanBegin * pixelBytes;
         if (kyBegin == 0 && kyEnd == kernel && kernel == 3) span3(window, spanPixels, out);
-        else if (kyBegin == 0 && kyEnd == kernel && kernel == 5 && stride == 1 && spanPixels >= 8) span5Pairs(window, spanPixels, out);
+        else if (kyBegin == 0 && kyEnd == kernel && kernel == 5 && stride <= 2 && spanPixels >= 2) span5Pairs(window, spanPixels, out);
         else if (kyBegin == 0 && kyEnd == kernel && kernel == 5) span5(window, spanPixels, out);
         else spanRows(window, kyBegin, kyEnd, spanPixels, out);
         if (hasTail) {

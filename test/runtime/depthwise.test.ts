@@ -4,7 +4,8 @@ import type { Activation } from '../../src/plan/program.js';
 import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
 import type { DepthwiseExports } from '../../src/runtime/kernels/depthwise.js';
 import type { WindowGeometry } from '../../src/runtime/reference/conv.js';
-import { referenceDepthwise } from '../../src/runtime/reference/depthwise.js';
+import type { MathExports } from '../../src/runtime/kernels/math.js';
+import { referenceDepthwise, referenceDepthwiseSumsInCoreOrder } from '../../src/runtime/reference/depthwise.js';
 import { referenceChannelSums } from '../../src/runtime/reference/pool.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { windowGeometry } from '../support/geometry.js';
@@ -110,6 +111,36 @@ function expectMatchesReference(
   expectWithin(actual.sums, expectedSums, (i) => boundSums[i] + sumErrorBound(pixels, absoluteSums[i]), `${label} sums`);
 }
 
+/**
+ * The core's promised order, bit for bit (no tolerance): its pre-activation sums are the float32
+ * twin's (`referenceDepthwiseSumsInCoreOrder`), its activation is its own epilogue
+ * (vector_activate) applied to them, and each channel sum adds the activated outputs in raster
+ * order from +0. This is what makes a result independent of the path (span, pair, clipped edge,
+ * scalar tail) and of the band a thread computes it in; the float64 comparison above cannot see
+ * a changed summation order, this can.
+ */
+function expectCoreOrder(
+  c: DepthwiseCase, data: DepthwiseData, actual: DepthwiseResult, label: string, g: WindowGeometry = windowGeometry(c),
+): void {
+  const preActivation = referenceDepthwiseSumsInCoreOrder(data.input, [c.n, c.h, c.w, c.c], data.weight, c.kernel, data.bias, g);
+  const from = core.put(preActivation);
+  const to = core.alloc(preActivation.length);
+  (core.exports as unknown as MathExports).vector_activate(from, to, preActivation.length, codeOf(c.activation));
+  const expected = core.get(to, preActivation.length); // [n, outH, outW, c]
+  expectSameBits(actual.output, expected, `${label}: output in the core's order`);
+  if (actual.sums === null) return;
+  const pixels = g.outH * g.outW;
+  const expectedSums = new Float32Array(c.n * c.c); // [n, c]
+  for (let b = 0; b < c.n; b++) {
+    for (let p = 0; p < pixels; p++) {
+      for (let ch = 0; ch < c.c; ch++) {
+        expectedSums[b * c.c + ch] = Math.fround(expectedSums[b * c.c + ch] + expected[(b * pixels + p) * c.c + ch]);
+      }
+    }
+  }
+  expectSameBits(actual.sums, expectedSums, `${label}: channel sums in raster order`);
+}
+
 const CHANNELS = [1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 24, 40];
 const SIZES = [1, 2, 5, 7, 8, 13];
 
@@ -129,7 +160,9 @@ describe('depthwise_conv against the reference', () => {
                     const w = seed % 2 === 0 ? size : SIZES[(SIZES.indexOf(size) + 1) % SIZES.length];
                     const c: DepthwiseCase = { n, h: size, w, c: channels, kernel, stride, padding, activation, withSums };
                     const data = randomData(c, seed++);
-                    expectMatchesReference(c, data, runCore(c, data), JSON.stringify(c));
+                    const actual = runCore(c, data);
+                    expectMatchesReference(c, data, actual, JSON.stringify(c));
+                    expectCoreOrder(c, data, actual, JSON.stringify(c));
                   }
                 }
               }
@@ -149,7 +182,9 @@ describe('depthwise_conv against the reference', () => {
             for (const size of [1, 6, 11]) {
               const c: DepthwiseCase = { n: 2, h: size, w: size + 1, c: channels, kernel, stride, padding, activation: 'swish', withSums: true };
               const data = randomData(c, seed++);
-              expectMatchesReference(c, data, runCore(c, data), JSON.stringify(c));
+              const actual = runCore(c, data);
+              expectMatchesReference(c, data, actual, JSON.stringify(c));
+              expectCoreOrder(c, data, actual, JSON.stringify(c));
             }
           }
         }
@@ -162,15 +197,40 @@ describe('depthwise_conv against the reference', () => {
       const c: DepthwiseCase = { n: 1, h: 3, w: 4, c: channels, kernel: 3, stride: 1, padding: 'same', activation: 'swish', withSums: true };
       const g: WindowGeometry = { stride: 1, padTop: 4, padLeft: 5, outH: 11, outW: 13 };
       const data = randomData(c, 31);
-      expectMatchesReference(c, data, runCore(c, data, g), `far padding, c=${channels}`, g);
+      const actual = runCore(c, data, g);
+      expectMatchesReference(c, data, actual, `far padding, c=${channels}`, g);
+      expectCoreOrder(c, data, actual, `far padding, c=${channels}`, g);
     }
   });
 
   it('a B0-sized layer: 96 channels, 3x3 stride 2, 56x56', () => {
     const c: DepthwiseCase = { n: 1, h: 56, w: 56, c: 96, kernel: 3, stride: 2, padding: 'same', activation: 'swish', withSums: true };
     const data = randomData(c, 77);
-    expectMatchesReference(c, data, runCore(c, data), 'b0 layer');
+    const actual = runCore(c, data);
+    expectMatchesReference(c, data, actual, 'b0 layer');
+    expectCoreOrder(c, data, actual, 'b0 layer');
   });
+
+  // The 5x5 interior runs two output pixels per loop trip (span5Pairs) when a row has two or more
+  // pixels whose window covers every column, and one pixel otherwise. Every width from 1 to 24
+  // gives spans of 0 to 20 pixels, odd and even, at both strides and paddings; 7 rows give cut
+  // windows above and below a full one; channel counts below, at and above a vector, with a tail.
+  for (const stride of [1, 2]) {
+    it(`k5 stride ${stride}: every span length from 0 to 20 pixels, pairs and the odd pixel after them`, () => {
+      let seed = 900 + stride;
+      for (const padding of ['same', 'symmetric'] as const) {
+        for (let w = 1; w <= 24; w++) {
+          for (const channels of [3, 4, 9]) {
+            const c: DepthwiseCase = { n: 1, h: 7, w, c: channels, kernel: 5, stride, padding, activation: 'swish', withSums: true };
+            const data = randomData(c, seed++);
+            const actual = runCore(c, data);
+            expectMatchesReference(c, data, actual, JSON.stringify(c));
+            expectCoreOrder(c, data, actual, JSON.stringify(c));
+          }
+        }
+      }
+    });
+  }
 });
 
 describe('depthwise_conv determinism', () => {
