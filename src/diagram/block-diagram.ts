@@ -11,7 +11,7 @@ import type { BlockSpec, NetworkSpec } from '../arch/network.js';
 import { blockTypeName, KIND_DESCRIPTION, networkName } from './block-names.js';
 import { ACTIVATION_FORMULA, blockWalk, type BlockStep, type BlockStepKind, type BlockWalk } from './block-steps.js';
 import { PALETTE } from './palette.js';
-import { element, estimateTextWidth, svgDocument, wrapText, type SvgElement } from './svg.js';
+import { element, estimateTextWidth, formatNumber, svgDocument, wrapText, type SvgElement } from './svg.js';
 
 const MARGIN = 20;
 const TITLE_SIZE = 16;
@@ -104,7 +104,7 @@ const columnHeight = (walk: BlockWalk): number => HEADER_HEIGHT + rowsOf(walk).l
 /** A right-angled path with an arrow at its end. */
 function connector(className: string, points: readonly (readonly [number, number])[], colour: string): SvgElement {
   return element('polyline', {
-    class: className, points: points.map(([x, y]) => `${Math.round(x * 100) / 100},${Math.round(y * 100) / 100}`).join(' '),
+    class: className, points: points.map(([x, y]) => `${formatNumber(x)},${formatNumber(y)}`).join(' '),
     fill: 'none', stroke: colour, 'stroke-width': 1.4, 'marker-end': 'url(#block-arrow)',
   });
 }

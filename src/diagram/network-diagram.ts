@@ -1,6 +1,6 @@
 /**
  * One network, left to right: input, stem, each stage, head, classifier, wrapped into rows so the
- * figure is at most 800 px wide (a README's width) and every label is drawn at 12 px or more. A
+ * figure is at most 800 px wide (a README's width) and every label is drawn at 11 px or more. A
  * box's height falls by one equal step each time the feature map's side halves (a log scale, so
  * the 7×7 stages stay boxes rather than lines), its width grows with the square root of its
  * channels, and no box is smaller than a minimum a reader can see. MBConv stages are orange and fused-MBConv
@@ -16,7 +16,7 @@ import { ConfigError } from '../errors.js';
 import { blockTypeName, KIND_DESCRIPTION, networkName } from './block-names.js';
 import { PALETTE } from './palette.js';
 import { formatCount, formatGrouped } from './scales.js';
-import { element, estimateTextWidth, svgDocument, textLines, wrapText, type SvgElement } from './svg.js';
+import { element, estimateTextWidth, formatNumber, svgDocument, textLines, wrapText, type SvgElement } from './svg.js';
 
 type ColumnRole = 'input' | 'stem' | 'stage' | 'head' | 'classifier';
 
@@ -312,7 +312,7 @@ export function networkDiagram(network: NetworkSpec, resolution = network.coeffi
     const between = rows[from.row].bottom + ROW_GAP / 2;
     const left = MARGIN / 2;
     const points = [[start, rows[from.row].middle], [right, rows[from.row].middle], [right, between], [left, between],
-      [left, rows[to.row].middle], [end, rows[to.row].middle]].map(([x, y]) => `${Math.round(x * 100) / 100},${Math.round(y * 100) / 100}`);
+      [left, rows[to.row].middle], [end, rows[to.row].middle]].map(([x, y]) => `${formatNumber(x)},${formatNumber(y)}`);
     return element('polyline', { class: 'flow wrap', points: points.join(' '), ...attributes });
   });
 
