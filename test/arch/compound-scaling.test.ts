@@ -81,6 +81,13 @@ describe('compoundScaling', () => {
     expect(compoundCostFactor({ alpha: 1, beta: 1, gamma: Math.SQRT2 })).toBeCloseTo(2, 15);
   });
 
+  it('takes a fractional phi: phi 0.5 has B1\'s 240 pixels', () => {
+    // 224 * sqrt(1.15) = 240.21; depth sqrt(1.2) = 1.0954, width sqrt(1.1) = 1.0488.
+    expect(compoundScaling(0.5)).toMatchObject({ resolution: 240 });
+    expect(compoundScaling(0.5).depth).toBeCloseTo(1.0954451, 7);
+    expect(compoundScaling(0.5).width).toBeCloseTo(1.0488088, 7);
+  });
+
   it('uses other bases when given', () => {
     const c = compoundScaling(2, { alpha: 1.5, beta: 1.25, gamma: 1.1 });
     expect(c.depth).toBeCloseTo(2.25, 12);
@@ -133,6 +140,7 @@ describe('scaleOneAxis', () => {
     const { width, depth, resolution } = single.coefficients;
     expect({ width: axis === 'width' ? 1 : width, depth: axis === 'depth' ? 1 : depth, resolution: axis === 'resolution' ? 224 : resolution })
       .toEqual({ width: 1, depth: 1, resolution: 224 });
+    expect(single.coefficients[axis]).toBeGreaterThan(axis === 'resolution' ? 224 : 1);
     // Rounding makes the cost a staircase; the steps near 1.8 G are a few percent apart, so within 5%.
     expect(Math.abs(single.macs - target) / target).toBeLessThan(0.05);
   });
