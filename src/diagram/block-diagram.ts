@@ -46,7 +46,10 @@ interface Row {
 }
 
 function rowsOf(walk: BlockWalk): Row[] {
-  const input: Row = { kind: 'input', label: 'input', detail: `from ${walk.block.index === 0 && walk.block.stage === 0 ? 'the stem' : 'the previous block'}`, module: null, output: walk.input, squeezeExcite: false };
+  const first = walk.block.stage === 0 && walk.block.index === 0;
+  const input: Row = {
+    kind: 'input', label: 'input', detail: first ? 'from the stem' : 'from the previous block', module: null, output: walk.input, squeezeExcite: false,
+  };
   return [input, ...walk.steps.map((s: BlockStep): Row => s)];
 }
 

@@ -5,6 +5,8 @@
  * every pair of texts (none may overlap), every box's rendered size, texts inside the figure and,
  * for the block figure, every step's text inside its box. A screenshot of each is saved, and the
  * stage boxes' colours are read back from it at their centres, so they are on screen, not only in the DOM.
+ * On Debian, Chromium's system-ui is DejaVu Sans, one of the wider sans-serif faces, so room that
+ * fits it fits the usual others.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
