@@ -3,30 +3,66 @@
  * run on the same machine: B0, synthetic weights, two threads, loopback.
  *
  * - images/s, p50 and p99 latency and the share of each batch size at concurrency 1, 8 and 64,
- *   driven by autocannon (a real 61 KB photo as the raw body, every request one image);
+ *   driven by autocannon (every request one image, the raw body);
  * - the peer: `efficientnet bench --variant b0 --batch 8 --threads 2` images/s, run before and
- *   after the server load; the ratio uses their mean (the machine is shared and drifts);
- * - RSS of a fresh server after 1,000 and after 10,000 requests.
+ *   after each server's load; a server's ratios use the mean of the two peers around it (the
+ *   machine is shared and drifts);
+ * - where the CPU goes at each level: cores used by the server process (all its threads) and by
+ *   the load generator (this process), from their CPU time; the server's CPU milliseconds per
+ *   image against the library's own (batch 8 on two threads, timed here in-process, every thread
+ *   counted), and what one image's decoding and preprocessing costs (timed here on the same
+ *   bytes). CPU time per image moves far less than images/s when neighbours take the cores;
+ * - optionally a second server build (`--baseline PATH` to its `dist/cli/main.js`) run
+ *   interleaved with this one, against the same peers;
+ * - every measurement is repeated `--repeats` times per image; the summary gives medians;
+ * - RSS of a fresh server after a tenth of `--rss-requests` requests and after all of them.
  *
- * Run: `npm run build:ts && npx tsc -p tsconfig.bench.json && node dist-bench/bench/serve.bench.js [seconds per level] [requests of the memory run] [image.jpg]`.
+ * Run: `npm run build:ts && npx tsc -p tsconfig.bench.json && ln -sfn ../build dist-bench/build &&
+ * node dist-bench/bench/serve.bench.js [--seconds 15] [--repeats 3] [--rss-requests 10000]
+ * [--image file.jpg ...] [--baseline other/dist/cli/main.js]`. bench/fixtures/noise-64x48.jpg
+ * decodes in a fraction of a millisecond, which separates decoding's share from the rest.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
+import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { findPreset } from '../src/arch/presets.js';
+import { EfficientNet } from '../src/efficientnet.js';
+import { createSyntheticWeights } from '../src/weights/synthetic.js';
+import { decodeImage } from '../src/image/decode.js';
+import { createPreprocessor } from '../src/image/preprocess.js';
+import { preprocessRecipe } from '../src/image/recipe.js';
+import { median } from './support.js';
 
 const ROOT = new URL('../../', import.meta.url);
+const { values: args } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '15' },
+    repeats: { type: 'string', default: '3' },
+    'rss-requests': { type: 'string', default: '10000' },
+    image: { type: 'string', multiple: true },
+    baseline: { type: 'string' },
+  },
+});
 const MAIN = fileURLToPath(new URL('dist/cli/main.js', ROOT));
-/** The request body: a real photo by default, or the JPEG named by the third argument (bench/fixtures/noise-64x48.jpg decodes in a fraction of a millisecond, which separates decoding's share from the rest). */
-const PHOTO = process.argv[4] === undefined ? readFileSync(new URL('data/images/grace_hopper.jpg', ROOT)) : readFileSync(process.argv[4]);
+const SERVERS: { readonly name: string; readonly main: string }[] = [
+  { name: 'this build', main: MAIN },
+  ...(args.baseline === undefined ? [] : [{ name: 'baseline', main: args.baseline }]),
+];
+const IMAGES = (args.image ?? [fileURLToPath(new URL('data/images/grace_hopper.jpg', ROOT))]).map((path) => ({ name: basename(path), bytes: readFileSync(path) }));
 const MODEL = 'tf_efficientnet_b0.ns_jft_in1k';
 const THREADS = 2;
 const MAX_BATCH = 8;
-const SECONDS = Number(process.argv[2] ?? 20);
+const SECONDS = Number(args.seconds);
+const REPEATS = Number(args.repeats);
 const CONCURRENCY = [1, 8, 64];
-/** Requests of the memory run; RSS is read after a tenth of them and after all. */
-const RSS_REQUESTS = Number(process.argv[3] ?? 10_000);
+/** Requests of the memory run (0: none); RSS is read after a tenth of them and after all. */
+const RSS_REQUESTS = Number(args['rss-requests']);
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
 
 interface AutocannonResult {
   readonly '2xx': number;
@@ -48,9 +84,9 @@ interface Server {
   stop(): Promise<number | null>;
 }
 
-async function startServer(): Promise<Server> {
+async function startServer(main: string): Promise<Server> {
   const child = spawn(process.execPath, [
-    MAIN, 'serve', '--model', MODEL, '--random-weights', '--port', '0', '--threads', String(THREADS), '--max-batch', String(MAX_BATCH), '--queue', '128',
+    main, 'serve', '--model', MODEL, '--random-weights', '--port', '0', '--threads', String(THREADS), '--max-batch', String(MAX_BATCH), '--queue', '128',
   ], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stdout = '';
   const url = await new Promise<string>((resolve, reject) => {
@@ -80,11 +116,11 @@ interface AutocannonOptions {
 // the body file as text, which corrupts a JPEG, so the bytes are passed here as a Buffer.)
 const autocannon = createRequire(import.meta.url)('autocannon') as (options: AutocannonOptions) => Promise<AutocannonResult>;
 
-function load(url: string, connections: number, how: { seconds?: number; amount?: number }): Promise<AutocannonResult> {
+function load(url: string, body: Buffer, connections: number, how: { seconds?: number; amount?: number }): Promise<AutocannonResult> {
   return autocannon({
     // autocannon refuses keys set to undefined, so only the limit given is passed.
     url: `${url}/v1/classify?topk=5`, connections, ...(how.amount === undefined ? { duration: how.seconds } : { amount: how.amount }), method: 'POST',
-    headers: { 'content-type': 'image/jpeg' }, body: PHOTO, timeout: 60,
+    headers: { 'content-type': 'image/jpeg' }, body, timeout: 60,
   });
 }
 
@@ -102,35 +138,145 @@ function residentMegabytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
-const peerBefore = peerImagesPerSecond();
-const server = await startServer();
-await load(server.url, 8, { seconds: 5 }); // warm-up: every batch size planned, the engine tiered up
-const rows: string[] = [];
-for (const connections of CONCURRENCY) {
-  const before = await batchBuckets(server.url);
-  const result = await load(server.url, connections, { seconds: SECONDS });
-  const after = await batchBuckets(server.url);
-  const perSize = after.map((count, i) => count - before[i] - (i === 0 ? 0 : after[i - 1] - before[i - 1]));
-  const batches = perSize.reduce((a, b) => a + b, 0);
-  const shares = perSize.map((n, i) => [i + 1, n / batches] as const).filter(([, share]) => share >= 0.01)
-    .map(([size, share]) => `${size}: ${(100 * share).toFixed(0)}%`).join(', ');
-  const imagesPerSecond = result['2xx'] / result.duration;
-  rows.push(`| ${connections} | ${imagesPerSecond.toFixed(1)} | RATIO${imagesPerSecond} | ${result.latency.p50} | ${result.latency.p99} | ${shares} | ${result.non2xx} / ${result.errors + result.timeouts} |`);
+/** CPU seconds (user + system, every thread) a process has used. */
+function processCpuSeconds(pid: number): number {
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
-await server.stop();
-const peerAfter = peerImagesPerSecond();
-const peer = (peerBefore + peerAfter) / 2;
 
-const fresh = await startServer();
-await load(fresh.url, 8, { amount: RSS_REQUESTS / 10 });
-const rssTenth = residentMegabytes(fresh.pid);
-await load(fresh.url, 8, { amount: (RSS_REQUESTS * 9) / 10 });
-const rssAll = residentMegabytes(fresh.pid);
-await fresh.stop();
+/** Median CPU milliseconds to decode and preprocess `bytes` once, as the server's decode worker does. */
+async function decodeCpuMs(bytes: Uint8Array): Promise<number> {
+  const preprocessor = await createPreprocessor();
+  const recipe = preprocessRecipe(findPreset(MODEL));
+  const samples: number[] = [];
+  for (let i = 0; i < 60; i++) {
+    const start = process.cpuUsage();
+    preprocessor.preprocess(await decodeImage(bytes), recipe);
+    const used = process.cpuUsage(start);
+    if (i >= 10) samples.push((used.user + used.system) / 1000); // the first ten warm the engine up
+  }
+  return median(samples);
+}
 
-console.log(`${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, ${SECONDS} s per level`);
-console.log(`peer: efficientnet bench --variant b0 --batch 8 --threads 2: ${peerBefore.toFixed(1)} images/s before, ${peerAfter.toFixed(1)} after`);
-console.log('| concurrency | images/s | of bench | p50 ms | p99 ms | batch sizes | non-2xx / errors |');
-console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const row of rows) console.log(row.replace(/RATIO([\d.]+)/, (_, v: string) => `${((100 * Number(v)) / peer).toFixed(0)}%`));
-console.log(`RSS after ${RSS_REQUESTS / 10} requests ${rssTenth.toFixed(0)} MB, after ${RSS_REQUESTS} ${rssAll.toFixed(0)} MB (${((100 * rssAll) / rssTenth).toFixed(0)}%)`);
+/** CPU milliseconds per image (every thread of this process) of the library's forward at batch 8 on two threads. */
+async function libraryCpuMs(): Promise<number> {
+  const net = await EfficientNet.create({ variant: 'b0', weights: createSyntheticWeights({ variant: 'b0', seed: 1 }), threads: THREADS });
+  const size = net.recipe.size;
+  const input = new Float32Array(MAX_BATCH * 3 * size * size).map((_, i) => Math.sin(i * 0.001)); // [8, 3, size, size]
+  const shape = [MAX_BATCH, 3, size, size];
+  for (let i = 0; i < 3; i++) await net.forward(input, shape); // plans, tiers up
+  const samples: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const start = process.cpuUsage();
+    await net.forward(input, shape);
+    const used = process.cpuUsage(start);
+    samples.push((used.user + used.system) / 1000 / MAX_BATCH);
+  }
+  net.dispose();
+  return median(samples);
+}
+
+interface Level {
+  readonly imagesPerSecond: number;
+  readonly ratio: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly shares: string;
+  readonly refused: number;
+  readonly failed: number;
+  /** Cores busy in the server process and in the load generator. */
+  readonly serverCores: number;
+  /** The server's CPU milliseconds (all threads) per image answered. */
+  readonly serverCpuMs: number;
+  readonly clientCores: number;
+  readonly loadAverage: number;
+}
+
+async function measureServer(main: string, body: Buffer): Promise<Omit<Level, 'ratio'>[]> {
+  const server = await startServer(main);
+  await load(server.url, body, 8, { seconds: 5 }); // warm-up: every batch size planned, the engine tiered up
+  const levels: Omit<Level, 'ratio'>[] = [];
+  for (const connections of CONCURRENCY) {
+    const before = await batchBuckets(server.url);
+    const serverCpu = processCpuSeconds(server.pid);
+    const clientCpu = process.cpuUsage();
+    const result = await load(server.url, body, connections, { seconds: SECONDS });
+    const client = process.cpuUsage(clientCpu);
+    const serverCores = (processCpuSeconds(server.pid) - serverCpu) / result.duration;
+    const after = await batchBuckets(server.url);
+    const perSize = after.map((count, i) => count - before[i] - (i === 0 ? 0 : after[i - 1] - before[i - 1]));
+    const batches = perSize.reduce((a, b) => a + b, 0);
+    const shares = perSize.map((n, i) => [i + 1, n / batches] as const).filter(([, share]) => share >= 0.01)
+      .map(([size, share]) => `${size}: ${(100 * share).toFixed(0)}%`).join(', ');
+    levels.push({
+      imagesPerSecond: result['2xx'] / result.duration, p50: result.latency.p50, p99: result.latency.p99, shares,
+      refused: result.non2xx, failed: result.errors + result.timeouts, serverCores, serverCpuMs: (1000 * serverCores * result.duration) / result['2xx'],
+      clientCores: (client.user + client.system) / 1e6 / result.duration, loadAverage: loadavg()[0],
+    });
+  }
+  await server.stop();
+  return levels;
+}
+
+const stamp = (): string => `${new Date().toISOString().slice(0, 16)}Z, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+console.log(`${stamp()}; ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${SECONDS} s per level, ${REPEATS} repeats`);
+
+/** [image][server][concurrency index] -> one Level per repeat. */
+const results = IMAGES.map(() => SERVERS.map(() => CONCURRENCY.map((): Level[] => [])));
+const peers: number[] = [];
+// One image at a time: process.cpuUsage counts the whole process, so two timings must not overlap.
+const decodeMs: number[] = [];
+for (const image of IMAGES) decodeMs.push(await decodeCpuMs(new Uint8Array(image.bytes)));
+const libraryMs = [await libraryCpuMs()];
+for (let repeat = 0; repeat < REPEATS; repeat++) {
+  for (const [i, image] of IMAGES.entries()) {
+    let peerBefore = peerImagesPerSecond();
+    peers.push(peerBefore);
+    // Alternate which build goes first, so neither always follows the same peer.
+    const order = repeat % 2 === 0 ? [...SERVERS.keys()] : [...SERVERS.keys()].reverse();
+    for (const s of order) {
+      const levels = await measureServer(SERVERS[s].main, image.bytes);
+      const peerAfter = peerImagesPerSecond();
+      peers.push(peerAfter);
+      const peer = (peerBefore + peerAfter) / 2;
+      levels.forEach((level, c) => results[i][s][c].push({ ...level, ratio: level.imagesPerSecond / peer }));
+      console.log(`${image.name}, ${SERVERS[s].name}, repeat ${repeat + 1}: peer ${peerBefore.toFixed(1)} and ${peerAfter.toFixed(1)} images/s; ` +
+        levels.map((l, c) => `c${CONCURRENCY[c]} ${l.imagesPerSecond.toFixed(1)} (${((100 * l.imagesPerSecond) / peer).toFixed(0)}%, server ${l.serverCores.toFixed(2)} + client ${l.clientCores.toFixed(2)} cores, load ${l.loadAverage.toFixed(1)})`).join('; '));
+      peerBefore = peerAfter;
+    }
+  }
+}
+
+const cell = (levels: Level[], pick: (l: Level) => number, digits = 0): string => median(levels.map(pick)).toFixed(digits);
+libraryMs.push(await libraryCpuMs());
+console.log(`\nmedians of ${REPEATS}; peer images/s ${Math.min(...peers).toFixed(1)} to ${Math.max(...peers).toFixed(1)}, median ${median(peers).toFixed(1)}; finished ${stamp()}`);
+console.log('| image | server | concurrency | images/s | of bench | p50 ms | p99 ms | batch sizes (last repeat) | non-2xx / errors | server + client cores | server CPU ms per image | load average |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const [i, image] of IMAGES.entries()) {
+  for (const [s, server] of SERVERS.entries()) {
+    for (const [c, connections] of CONCURRENCY.entries()) {
+      const levels = results[i][s][c];
+      const errors = `${levels.reduce((a, l) => a + l.refused, 0)} / ${levels.reduce((a, l) => a + l.failed, 0)}`;
+      console.log(`| ${image.name} | ${server.name} | ${connections} | ${cell(levels, (l) => l.imagesPerSecond, 1)} | ${cell(levels, (l) => 100 * l.ratio)}% | ` +
+        `${cell(levels, (l) => l.p50)} | ${cell(levels, (l) => l.p99)} | ${levels.at(-1)!.shares} | ${errors} | ` +
+        `${cell(levels, (l) => l.serverCores, 2)} + ${cell(levels, (l) => l.clientCores, 2)} | ${cell(levels, (l) => l.serverCpuMs, 1)} | ${cell(levels, (l) => l.loadAverage, 1)} |`);
+    }
+  }
+}
+console.log(`library forward, batch 8 on ${THREADS} threads: ${libraryMs.map((ms) => ms.toFixed(1)).join(' and ')} CPU ms per image (before and after)`);
+for (const [i, image] of IMAGES.entries()) {
+  // At the bench's pace, decoding every image takes this share of the two cores: what is left for the network bounds the ratio.
+  const share = (decodeMs[i] / 1000) * median(peers) / THREADS;
+  console.log(`${image.name}: ${image.bytes.length} bytes, decode + preprocess ${decodeMs[i].toFixed(2)} ms CPU per image = ${(100 * share).toFixed(1)}% of ${THREADS} cores at the median peer's pace`);
+}
+
+if (RSS_REQUESTS > 0) {
+  const fresh = await startServer(MAIN);
+  await load(fresh.url, IMAGES[0].bytes, 8, { amount: RSS_REQUESTS / 10 });
+  const rssTenth = residentMegabytes(fresh.pid);
+  await load(fresh.url, IMAGES[0].bytes, 8, { amount: (RSS_REQUESTS * 9) / 10 });
+  const rssAll = residentMegabytes(fresh.pid);
+  await fresh.stop();
+  console.log(`RSS (${IMAGES[0].name}, concurrency 8) after ${RSS_REQUESTS / 10} requests ${rssTenth.toFixed(0)} MB, after ${RSS_REQUESTS} ${rssAll.toFixed(0)} MB (${((100 * rssAll) / rssTenth).toFixed(0)}%); ${stamp()}`);
+}
