@@ -79,6 +79,39 @@ export function gemm_pack(source: usize, inChannels: i32, outChannels: i32, dest
 }
 
 /**
+ * destination = packedWeights with input channel k's weights multiplied by scale[k]: the packed
+ * weights of the layer that sees input[., k] * scale[k], for one call's worth of rows. Both are
+ * gemm_pack's layout `[panels, inChannels, 16]`; scale is `[inChannels]`. One rounding per weight,
+ * fl(w * s), whichever rows or threads later use the result. The buffers may be the same.
+ *
+ * Why: a per-image, per-channel gate (squeeze-and-excitation) in front of a GEMM costs a multiply
+ * per input float; on a map with more pixels than the layer has (16-rounded) outputs, scaling the
+ * weights is fewer multiplies and leaves the map untouched.
+ */
+export function gemm_scale_inputs(
+  packedWeights: usize, inChannels: i32, outChannels: i32, scale: usize, destination: usize,
+): void {
+  const panels = panelCount(outChannels);
+  const panelBytes = <usize>inChannels * <usize>PANEL_WIDTH * FLOAT_SIZE;
+  for (let panel = 0; panel < panels; panel++) {
+    let from = packedWeights + <usize>panel * panelBytes; // [inChannels, 16]
+    let to = destination + <usize>panel * panelBytes; // [inChannels, 16]
+    let factor = scale; // [inChannels]
+    const end = from + panelBytes;
+    while (from < end) {
+      const s = v128.load32_splat(factor);
+      v128.store(to, f32x4.mul(v128.load(from), s));
+      v128.store(to, f32x4.mul(v128.load(from, 16), s), 16);
+      v128.store(to, f32x4.mul(v128.load(from, 32), s), 32);
+      v128.store(to, f32x4.mul(v128.load(from, 48), s), 48);
+      from += <usize>PANEL_WIDTH * FLOAT_SIZE;
+      to += <usize>PANEL_WIDTH * FLOAT_SIZE;
+      factor += FLOAT_SIZE;
+    }
+  }
+}
+
+/**
  * output[rows, outChannels] = act(input[rows, inChannels] · Wᵀ + bias), then + residual.
  * packedWeights comes from gemm_pack. bias ([outChannels]) and residual ([rows, outChannels])
  * may be 0 for none. input, output and residual must be distinct buffers.

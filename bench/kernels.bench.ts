@@ -6,6 +6,11 @@
  * to second, so each run is set against the ceiling measured next to it, and the table shows
  * medians over runs of the times and of those shares.
  *
+ * It also runs the program with each SE gate applied to the map (a channel-scale pass before the
+ * projection) where the real one scales the projection's weights per image instead, alternating
+ * with the real one, and reports the time both spend applying the gates (the projection GEMMs are
+ * the same work in both).
+ *
  * It also runs the same program with the expand/head GEMMs' swish epilogue switched off,
  * alternating with the real one: those GEMM steps then do exactly the real multiply-adds on the
  * same buffers, so their time is the GEMM's own, measured in place, and the difference is the
@@ -61,6 +66,29 @@ const withoutSwishPass: Program = {
   steps: program.steps.map((step) => (step.kind === 'pointwise' && step.activation === 'swish' ? { ...step, activation: 'none' } : step)),
 };
 
+/** `p` with every `gate-weights` step replaced by a channel-scale pass over the map its projection reads. */
+function gatesOnMaps(p: Program): Program {
+  const projectionOf = (gated: string) => p.steps.find((s) => s.kind === 'pointwise' && s.gatedWeights === gated)!;
+  const steps = p.steps.map((step): Step => {
+    if (step.kind === 'gate-weights') {
+      const projection = projectionOf(step.writes[0]);
+      if (projection.kind !== 'pointwise') throw new Error('unreachable');
+      const map = projection.reads[0];
+      return { kind: 'channel-scale', module: step.module, reads: [map, step.reads[0]], writes: [map], n: step.n,
+        spatial: projection.rows / step.n, channels: step.inChannels };
+    }
+    if (step.kind === 'pointwise' && step.gatedWeights !== null) {
+      return { ...step, reads: step.reads.filter((id) => id !== step.gatedWeights), gatedWeights: null };
+    }
+    return step;
+  });
+  return { ...p, steps, buffers: new Map([...p.buffers].filter(([, b]) => b.layout !== 'panels')) };
+}
+const withGatesOnMaps = gatesOnMaps(program);
+const isGating = (step: Step): boolean => step.kind === 'gate-weights' || step.kind === 'channel-scale';
+const GATES_ON_WEIGHTS = 'SE gates applied, as planned';
+const GATES_ON_MAPS = 'SE gates applied, all on the maps';
+
 const family = (step: Step): string => {
   if (step.kind !== 'pointwise') return step.kind;
   if (step.module === 'classifier') return 'classifier (gemm)';
@@ -81,21 +109,27 @@ const macs = new Map<string, number>();
 for (const step of program.steps) macs.set(family(step), (macs.get(family(step)) ?? 0) + stepMultiplyAdds(step));
 macs.set(GEMM_ONLY, program.steps.reduce((sum, step) => sum + (isLayerGemm(step) ? stepMultiplyAdds(step) : 0), 0));
 macs.set(SWISH_PASS, 0);
+macs.set(GATES_ON_WEIGHTS, 0);
+macs.set(GATES_ON_MAPS, 0);
 
 await stepTimes(program); // warm-up: plans memory and lets the engine tier up
 await stepTimes(withoutSwishPass);
+await stepTimes(withGatesOnMaps);
 /** Per run: milliseconds per family, and the ceiling measured right before it. */
 const runs: { ms: Map<string, number>; ceiling: number }[] = [];
 for (let run = 0; run < RUNS; run++) {
   const ceiling = ceilingNow();
   const real = await stepTimes(program);
   const bare = await stepTimes(withoutSwishPass);
+  const onMaps = await stepTimes(withGatesOnMaps);
   const ms = new Map<string, number>();
   program.steps.forEach((step, i) => ms.set(family(step), (ms.get(family(step)) ?? 0) + real[i]));
   const gemmOnly = withoutSwishPass.steps.reduce((sum, step, i) => sum + (isLayerGemm(step) ? bare[i] : 0), 0);
   const gemmWithSwish = program.steps.reduce((sum, step, i) => sum + (isLayerGemm(step) ? real[i] : 0), 0);
   ms.set(GEMM_ONLY, gemmOnly);
   ms.set(SWISH_PASS, gemmWithSwish - gemmOnly);
+  ms.set(GATES_ON_WEIGHTS, program.steps.reduce((sum, step, i) => sum + (isGating(step) ? real[i] : 0), 0));
+  ms.set(GATES_ON_MAPS, withGatesOnMaps.steps.reduce((sum, step, i) => sum + (isGating(step) ? onMaps[i] : 0), 0));
   runs.push({ ms, ceiling });
 }
 
@@ -118,4 +152,7 @@ console.log(`${'total'.padEnd(38)}${median(runs.map((r) => [...new Set(program.s
 console.log('in place, the same program with the expand/head swish epilogue switched off (alternated runs):');
 console.log(row(GEMM_ONLY));
 console.log(row(SWISH_PASS));
+console.log('the same program with every SE gate applied to the map, as a channel-scale pass (alternated runs):');
+console.log(row(GATES_ON_WEIGHTS));
+console.log(row(GATES_ON_MAPS));
 engine.dispose();

@@ -91,6 +91,26 @@ export interface PointwiseStep extends StepBase {
   readonly outChannels: number;
   readonly activation: Activation;
   readonly residual: string | null;
+  /**
+   * Buffer `[n, panels, inChannels, 16]` holding each image's copy of this layer's packed weights
+   * scaled by its SE gate (written by a `gate-weights` step), used in place of the layer's own;
+   * null to use the layer's own packed weights.
+   */
+  readonly gatedWeights: string | null;
+}
+
+/**
+ * Squeeze-and-excitation applied on the weights: each image's copy of a layer's packed weights
+ * with input channel k's weights times that image's gate[k], so the layer computes
+ * W · (gate ⊙ x) without the map being scaled. Reads the gate `[n, inChannels]`.
+ */
+export interface GateWeightsStep extends StepBase {
+  readonly kind: 'gate-weights';
+  /** The layer whose packed weights are scaled (a block's projection). */
+  readonly conv: string;
+  readonly n: number;
+  readonly inChannels: number;
+  readonly outChannels: number;
 }
 
 /** Squeeze-and-excitation gate from channel sums: sigmoid(expand(swish(reduce(mean)))). */
@@ -137,16 +157,18 @@ export interface SoftmaxStep extends StepBase {
 
 export type Step =
   | LayoutStep | ToNchwStep | SoftmaxStep | ConvStep | DepthwiseStep | SumBandsStep | PointwiseStep | SqueezeExciteStep
-  | ChannelScaleStep | PoolStep;
+  | ChannelScaleStep | GateWeightsStep | PoolStep;
 
 export interface BufferShape {
   readonly id: string;
   /**
    * Element counts; `[n, h, w, c]` for feature maps, `[n, c]` for vectors, `[n, bands, c]` for
-   * per-band vectors, `[n, 3, h, w]` for the input.
+   * per-band vectors, `[n, 3, h, w]` for the input, `[n, panels, k, 16]` for per-image GEMM
+   * weights in the core's packed layout (output channel 16p + j of input channel k at [p, k, j],
+   * zero past the layer's outputs).
    */
   readonly shape: readonly number[];
-  readonly layout: 'nhwc' | 'nc' | 'nbc' | 'nchw';
+  readonly layout: 'nhwc' | 'nc' | 'nbc' | 'nchw' | 'panels';
 }
 
 /** A point in the forward pass whose output a user may want to see (dumps, traces, feature maps). */
@@ -207,6 +229,19 @@ export const MAX_BANDS = 16;
  * it here is what makes results identical on any number of threads.
  */
 export const bandCount = (outHeight: number): number => Math.min(outHeight, MAX_BANDS);
+
+/** Output channels per packed GEMM weight panel (the core's `gemm_pack` layout). */
+export const GEMM_PANEL_WIDTH = 16;
+
+/**
+ * Whether a block applies its SE gate to its projection's weights rather than to its map: per
+ * image that is inChannels x (outChannels rounded up to whole panels) multiplies instead of
+ * inChannels x pixels, so it pays when the map has more pixels than the projection has padded
+ * outputs (B0 at 224: every stage down to 14x14; the 7x7 stages, with 192 and 320 outputs, still
+ * scale the map).
+ */
+export const gatesProjectionWeights = (pixels: number, outChannels: number): boolean =>
+  Math.ceil(outChannels / GEMM_PANEL_WIDTH) * GEMM_PANEL_WIDTH < pixels;
 
 /** Rows `[start, end)` of band `band` when `rows` rows are cut into `bands` near-equal bands. */
 export function bandRows(rows: number, bands: number, band: number): readonly [number, number] {
@@ -287,7 +322,7 @@ export function buildProgram(
       steps.push({
         kind: 'pointwise', module: modules.expand.conv, reads: [current], writes: [x],
         conv: modules.expand.conv, bn: modules.expand.bn, rows: n * h * w, inChannels: block.inChannels,
-        outChannels: block.expandedChannels, activation: block.activation, residual: null,
+        outChannels: block.expandedChannels, activation: block.activation, residual: null, gatedWeights: null,
       });
     }
     const geometry = spatial(h, w, block.kernel, block.stride);
@@ -298,6 +333,7 @@ export function buildProgram(
     const c = block.expandedChannels;
     const withSe = block.seChannels > 0;
     const lastConv = modules.project === null;
+    let gatedWeights: string | null = null;
     if (modules.spatial.depthwise) {
       const bands = bandCount(h);
       x = define(`${p}.depthwise`, [n, h, w, c], 'nhwc');
@@ -316,7 +352,16 @@ export function buildProgram(
           kind: 'se-gate', module: `${p}.se`, reads: [sums], writes: [gate], se: `${p}.se`,
           n, channels: c, squeezed: block.seChannels, spatial: h * w,
         });
-        steps.push({ kind: 'channel-scale', module: `${p}.se`, reads: [x, gate], writes: [x], n, spatial: h * w, channels: c });
+        if (modules.project !== null && gatesProjectionWeights(h * w, block.outChannels)) {
+          const panels = Math.ceil(block.outChannels / GEMM_PANEL_WIDTH);
+          gatedWeights = define(`${p}.se.gated-weights`, [n, panels, c, GEMM_PANEL_WIDTH], 'panels');
+          steps.push({
+            kind: 'gate-weights', module: `${p}.se`, reads: [gate], writes: [gatedWeights], conv: modules.project.conv,
+            n, inChannels: c, outChannels: block.outChannels,
+          });
+        } else {
+          steps.push({ kind: 'channel-scale', module: `${p}.se`, reads: [x, gate], writes: [x], n, spatial: h * w, channels: c });
+        }
       }
     } else {
       // SE's channel sums ride along the depthwise kernel only; no published full-conv block has SE.
@@ -331,10 +376,11 @@ export function buildProgram(
     }
     if (modules.project !== null) {
       const output = define(`${p}.output`, [n, h, w, block.outChannels], 'nhwc');
+      const reads = [x, ...(gatedWeights === null ? [] : [gatedWeights]), ...(residual === null ? [] : [residual])];
       steps.push({
-        kind: 'pointwise', module: modules.project.conv, reads: residual === null ? [x] : [x, residual], writes: [output],
+        kind: 'pointwise', module: modules.project.conv, reads, writes: [output],
         conv: modules.project.conv, bn: modules.project.bn, rows: n * h * w, inChannels: c, outChannels: block.outChannels,
-        activation: 'none', residual,
+        activation: 'none', residual, gatedWeights,
       });
       x = output;
     }
@@ -346,7 +392,7 @@ export function buildProgram(
   steps.push({
     kind: 'pointwise', module: 'conv_head', reads: [current], writes: [head], conv: 'conv_head', bn: 'bn2',
     rows: n * h * w, inChannels: network.blocks[network.blocks.length - 1].outChannels, outChannels: network.headChannels,
-    activation: network.head.activation, residual: null,
+    activation: network.head.activation, residual: null, gatedWeights: null,
   });
   checkpoint('bn2', head, downsampling);
   const features = define('features', [n, network.headChannels], 'nc');
@@ -358,6 +404,7 @@ export function buildProgram(
     steps.push({
       kind: 'pointwise', module: 'classifier', reads: [features], writes: [logits], conv: 'classifier', bn: null,
       rows: n, inChannels: network.headChannels, outChannels: network.numClasses, activation: 'none', residual: null,
+      gatedWeights: null,
     });
     checkpoint('classifier', logits, downsampling);
   }

@@ -23,6 +23,7 @@ export interface CoreKernels {
   gemm_pack(source: Ptr, inChannels: number, outChannels: number, destination: Ptr): void;
   gemm(input: Ptr, rows: number, inChannels: number, packedWeights: Ptr, bias: Ptr, outChannels: number,
     output: Ptr, activation: number, residual: Ptr): void;
+  gemm_scale_inputs(packedWeights: Ptr, inChannels: number, outChannels: number, scale: Ptr, destination: Ptr): void;
 
   // Dense kxk conv (the stem; EfficientNetV2's conv-bn-act and fused-MBConv expansion convs).
   conv2d_packed_floats(outChannels: number, inChannels: number, kernelHeight: number, kernelWidth: number): number;

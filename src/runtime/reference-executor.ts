@@ -11,7 +11,7 @@ import type { Engine, ProgramOutputs, RunOptions } from './outputs.js';
 import { referenceBatchnormFold } from './reference/batchnorm.js';
 import { referenceConv2d } from './reference/conv.js';
 import { referenceDepthwise } from './reference/depthwise.js';
-import { referencePointwise } from './reference/gemm.js';
+import { PANEL_WIDTH, referencePackPanels, referencePointwise, referenceScalePanelInputs, referenceUnpackPanels } from './reference/gemm.js';
 import { nchwToNhwc, nhwcToNchw } from './reference/layout.js';
 import { referenceSoftmax } from './reference/softmax.js';
 import { referenceChannelSums, referenceGlobalAveragePool } from './reference/pool.js';
@@ -93,7 +93,33 @@ export class ReferenceExecutor implements Engine {
       case 'pointwise': {
         const t = this.tensor(step.conv);
         const residual = step.residual === null ? null : buffers.get(step.residual)!;
-        return write(0, referencePointwise(read(0), step.rows, step.inChannels, t.weight, t.bias, step.outChannels, step.activation, residual));
+        if (step.gatedWeights === null) {
+          return write(0, referencePointwise(read(0), step.rows, step.inChannels, t.weight, t.bias, step.outChannels, step.activation, residual));
+        }
+        // Image by image, each with its own gated weights.
+        const { inChannels: K, outChannels: N } = step;
+        const gated = buffers.get(step.gatedWeights)!; // [n, panels, K, 16]
+        const perImage = Math.ceil(N / PANEL_WIDTH) * PANEL_WIDTH * K;
+        const n = gated.length / perImage;
+        const rows = step.rows / n;
+        const output = new Float32Array(step.rows * N); // [rows, N]
+        for (let b = 0; b < n; b++) {
+          const weight = referenceUnpackPanels(gated.subarray(b * perImage, (b + 1) * perImage), N, K);
+          output.set(referencePointwise(read(0).subarray(b * rows * K, (b + 1) * rows * K), rows, K, weight, t.bias, N, step.activation,
+            residual === null ? null : residual.subarray(b * rows * N, (b + 1) * rows * N)), b * rows * N);
+        }
+        return write(0, output);
+      }
+      case 'gate-weights': {
+        const t = this.tensor(step.conv);
+        const { n, inChannels: K, outChannels: N } = step;
+        const gate = read(0); // [n, K]
+        const perImage = Math.ceil(N / PANEL_WIDTH) * PANEL_WIDTH * K;
+        const gated = new Float32Array(n * perImage); // [n, panels, K, 16]
+        for (let b = 0; b < n; b++) {
+          gated.set(referenceScalePanelInputs(referencePackPanels(t.weight, N, K), N, K, gate.subarray(b * K, (b + 1) * K)), b * perImage);
+        }
+        return write(0, gated);
       }
       case 'se-gate': {
         const reduce = this.tensor(`${step.se}.conv_reduce`);

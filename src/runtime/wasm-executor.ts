@@ -9,7 +9,7 @@
  * `CallPlan`), so a worker with its own instance of the core can bind the very same calls.
  */
 import type { ArenaPlan } from '../plan/arena.js';
-import type { Activation, Program, Step } from '../plan/program.js';
+import { GEMM_PANEL_WIDTH, type Activation, type Program, type Step } from '../plan/program.js';
 import { activationCode, type CoreKernels } from './kernels.js';
 import type { ReduceExports } from './kernels/reduce.js';
 import type { WeightLayout } from './packed-weights.js';
@@ -24,7 +24,7 @@ export type ExecutorKernels = CoreKernels & ReduceExports;
 
 export type KernelName =
   | 'nchw_to_nhwc' | 'nhwc_to_nchw' | 'softmax' | 'conv2d' | 'depthwise_conv' | 'sum_bands' | 'gemm'
-  | 'squeeze_excite_gate' | 'channel_scale' | 'global_average_pool';
+  | 'squeeze_excite_gate' | 'channel_scale' | 'gemm_scale_inputs' | 'global_average_pool';
 
 /** One kernel call with every argument resolved to a number: plain data, so it can be posted to a worker. */
 export interface KernelCall {
@@ -106,6 +106,16 @@ export function planCalls(
         const [input, output, act] = [at(step.reads[0]), at(step.writes[0]), activation(step.activation)];
         const residual = step.residual === null ? 0 : at(step.residual);
         const { rows, inChannels: k, outChannels: n } = step;
+        if (step.gatedWeights !== null) {
+          // Each image has its own weights (scaled by its gate): units never span two images.
+          const imageRows = rows / program.n;
+          const imageWeights = packedBytes(k, n);
+          return Array.from({ length: program.n }, (_, b) => gemmRowRanges(imageRows).map(([r0, r1]): KernelCall => {
+            const row = b * imageRows + r0;
+            return { kernel: 'gemm', args: [input + row * k * FLOAT_BYTES, r1 - r0, k, at(step.gatedWeights!) + b * imageWeights,
+              w.bias, n, output + row * n * FLOAT_BYTES, act, residual === 0 ? 0 : residual + row * n * FLOAT_BYTES] };
+          })).flat();
+        }
         if (cutsByColumns(rows, n)) {
           // Too few rows to share: one unit per (row, group of weight panels). With one row the
           // output row stride never matters, so a unit is the GEMM over just those panels.
@@ -131,11 +141,22 @@ export function planCalls(
           { kernel: 'channel_scale', args: [data + (b * step.spatial + p0) * pixel, 1, p1 - p0, step.channels, gate + b * pixel] }
         ))).flat();
       }
+      case 'gate-weights': {
+        // One unit per image: its gate `[c]` scales the layer's packed weights into its own copy.
+        const w = packed(step.conv);
+        const [gate, scaled] = [at(step.reads[0]), at(step.writes[0])];
+        const imageWeights = packedBytes(step.inChannels, step.outChannels);
+        return Array.from({ length: step.n }, (_, b): KernelCall => ({ kernel: 'gemm_scale_inputs', args: [w.weights,
+          step.inChannels, step.outChannels, gate + b * step.inChannels * FLOAT_BYTES, scaled + b * imageWeights] }));
+      }
       case 'global-average-pool':
         return [{ kernel: 'global_average_pool', args: [at(step.reads[0]), step.n, step.spatial, step.channels, at(step.writes[0])] }];
     }
   });
 }
+
+/** Bytes of a `[k, outChannels]` layer's packed GEMM weights: whole panels of 16 outputs. */
+const packedBytes = (k: number, outChannels: number): number => Math.ceil(outChannels / GEMM_PANEL_WIDTH) * GEMM_PANEL_WIDTH * k * FLOAT_BYTES;
 
 /** One call per (image, band of output rows), image-major. */
 function perImageBand(n: number, bands: readonly Range[], call: (image: number, rows: Range, band: number) => KernelCall): KernelCall[] {

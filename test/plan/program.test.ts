@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildNetwork } from '../../src/arch/network.js';
 import { axisGeometry } from '../../src/plan/geometry.js';
-import { buildProgram, type Step } from '../../src/plan/program.js';
+import { buildProgram, gatesProjectionWeights, type Step } from '../../src/plan/program.js';
 import { InputShapeError } from '../../src/errors.js';
 
 describe('padding geometry', () => {
@@ -84,6 +84,36 @@ describe('program of Lite and V2: the same walk over other block data', () => {
     // SE only in the MBConv stages (blocks.3 on), whose depthwise steps write the band sums.
     const gated = program.steps.filter((s) => s.kind === 'se-gate').map((s) => s.module.split('.')[1]);
     expect(new Set(gated)).toEqual(new Set(['3', '4', '5']));
+  });
+});
+
+describe('where the SE gate is applied', () => {
+  it('scales the projection weights per image where the map has more pixels than the padded outputs, else the map', () => {
+    const program = buildProgram(buildNetwork('b0'), 'same', [2, 3, 224, 224]);
+    const applied = new Map<string, string>();
+    for (const step of program.steps) {
+      if (step.kind === 'gate-weights' || step.kind === 'channel-scale') applied.set(step.module, step.kind);
+    }
+    // One gate application per SE block, and which one follows the rule on each block's sizes.
+    expect(applied.size).toBe(program.steps.filter((s) => s.kind === 'se-gate').length);
+    for (const step of program.steps) {
+      // A block's projection: its pointwise conv without activation.
+      if (step.kind !== 'pointwise' || !step.module.startsWith('blocks.') || step.activation !== 'none') continue;
+      const block = step.module.slice(0, step.module.lastIndexOf('.'));
+      if (!applied.has(`${block}.se`)) continue;
+      const pixels = step.rows / program.n;
+      expect(applied.get(`${block}.se`), block).toBe(gatesProjectionWeights(pixels, step.outChannels) ? 'gate-weights' : 'channel-scale');
+      if (step.gatedWeights === null) continue;
+      // The projection reads the per-image copy the gate-weights step wrote: [n, panels, inChannels, 16].
+      const writer = program.steps.find((s) => s.writes.includes(step.gatedWeights!))!;
+      expect(writer).toMatchObject({ kind: 'gate-weights', conv: step.conv, n: 2, inChannels: step.inChannels, outChannels: step.outChannels });
+      expect(step.reads).toContain(step.gatedWeights);
+      expect(program.buffers.get(step.gatedWeights)!.shape).toEqual([2, Math.ceil(step.outChannels / 16), step.inChannels, 16]);
+    }
+    // B0 at 224: the blocks down to 14x14 (outputs <= 112 < 196 pixels) scale weights; the 7x7 ones (192, 320 outputs) maps.
+    const kindOf = (block: string) => applied.get(`blocks.${block}.se`);
+    expect([kindOf('0.0'), kindOf('1.0'), kindOf('4.2'), kindOf('5.0'), kindOf('6.0')]).toEqual(
+      ['gate-weights', 'gate-weights', 'gate-weights', 'channel-scale', 'channel-scale']);
   });
 });
 

@@ -2,7 +2,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Activation } from '../../src/plan/program.js';
 import type { GemmExports } from '../../src/runtime/kernels/gemm.js';
 import { activationCode, type CoreKernels } from '../../src/runtime/kernels.js';
-import { referencePointwise } from '../../src/runtime/reference/gemm.js';
+import {
+  referencePackPanels, referencePointwise, referenceScalePanelInputs, referenceUnpackPanels,
+} from '../../src/runtime/reference/gemm.js';
 import { createTestCore, type TestCore } from '../support/core.js';
 import { mulberry32, randomFloats } from '../support/random.js';
 import {
@@ -209,6 +211,72 @@ describe('gemm_pack', () => {
         }
       }
       expectSameBits(actual, expected, `pack K ${K} N ${N}`);
+    }
+  });
+});
+
+describe('gemm_scale_inputs', () => {
+  /** Input and output channel counts below, at and above the 4-lane vector and the 16-wide panel. */
+  const SHAPES = [[1, 1], [3, 8], [5, 16], [7, 17], [24, 40], [33, 24]] as const;
+
+  it('multiplies input channel k of every panel by scale[k], bit for bit as its twin, and writes nothing more', () => {
+    for (const [K, N] of SHAPES) {
+      const c: GemmCase = { rows: 1, K, N, activation: 'none', withBias: false, withResidual: false };
+      const rng = mulberry32(6000 + K * N);
+      const weight = randomFloats(rng, N * K, 1); // [N, K]
+      const scale = randomFloats(rng, K, 1); // [K]
+      const floats = gemm.gemm_packed_floats(K, N);
+      core.reset();
+      const packed = packWeights(c, weight);
+      const scaled = core.alloc(floats + GUARD_FLOATS);
+      gemm.gemm_scale_inputs(packed, K, N, core.put(scale), scaled);
+      // One float32 multiply per weight on both sides, so the bits agree exactly; the zero guard
+      // after the panels catches a store past them.
+      const expected = new Float32Array(floats + GUARD_FLOATS);
+      expected.set(referenceScalePanelInputs(referencePackPanels(weight, N, K), N, K, scale));
+      expectSameBits(core.get(scaled, floats + GUARD_FLOATS), expected, `scale K ${K} N ${N}`);
+    }
+  });
+
+  it("packs and unpacks in the twin exactly as gemm_pack lays the panels out", () => {
+    for (const [K, N] of SHAPES) {
+      const weight = randomFloats(mulberry32(6100 + K * N), N * K, 1); // [N, K]
+      core.reset();
+      const packed = packWeights({ rows: 1, K, N, activation: 'none', withBias: false, withResidual: false }, weight);
+      const twin = referencePackPanels(weight, N, K);
+      expectSameBits(core.get(packed, gemm.gemm_packed_floats(K, N)), twin, `pack K ${K} N ${N}`);
+      expectSameBits(referenceUnpackPanels(twin, N, K), weight, `unpack K ${K} N ${N}`);
+    }
+  });
+
+  it('makes the GEMM compute W · (scale ⊙ input), in place too', () => {
+    for (const [rows, K, N] of [[5, 24, 40], [9, 17, 16], [3, 300, 7]] as const) {
+      const c: GemmCase = { rows, K, N, activation: 'none', withBias: true, withResidual: false };
+      const data = randomData(c, 6200 + rows * K);
+      const scale = randomFloats(mulberry32(6300 + K), K, 1); // [K]
+      core.reset();
+      const packed = packWeights(c, data.weight);
+      gemm.gemm_scale_inputs(packed, K, N, core.put(scale), packed); // the buffers may be the same
+      const output = core.alloc(rows * N); // [rows, N]
+      gemm.gemm(core.put(data.input), rows, K, packed, core.put(data.bias!), N, output, 0, 0);
+      // The twin scales the input in float64 (no rounding). The core rounds each scaled weight
+      // once (2^-24 relative) before the K + 1 term float32 sum, so the sum bound for K + 2 terms
+      // (one term's worth of 2^-23 |a w s| more than the K + 1 the sum itself needs) covers it.
+      const float64Input = Float64Array.from(data.input, (x, i) => x * scale[i % K]);
+      const expected = new Float64Array(rows * N); // [rows, N]
+      for (let row = 0; row < rows; row++) {
+        for (let n = 0; n < N; n++) {
+          let sum = data.bias![n];
+          for (let k = 0; k < K; k++) sum += float64Input[row * K + k] * data.weight[n * K + k];
+          expected[row * N + n] = sum;
+        }
+      }
+      expectWithin(core.get(output, rows * N), expected, (index) => {
+        const [row, n] = [Math.floor(index / N), index % N];
+        let magnitude = Math.abs(data.bias![n]);
+        for (let k = 0; k < K; k++) magnitude += Math.abs(float64Input[row * K + k] * data.weight[n * K + k]);
+        return sumErrorBound(K + 2, magnitude);
+      }, `scaled gemm rows ${rows} K ${K} N ${N}`);
     }
   });
 });

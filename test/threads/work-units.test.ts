@@ -117,8 +117,31 @@ function wholeCall({ kernels, weights }: Harness, prepared: PreparedProgram, ste
     }
     case 'pointwise': {
       const w = packed(step.conv);
+      const code = activationCode(kernels, step.activation);
+      if (step.gatedWeights !== null) {
+        // Each image's rows in one call, with that image's gated weights.
+        const n = prepared.program.n;
+        const [rows, k, outChannels] = [step.rows / n, step.inChannels, step.outChannels];
+        const weightBytes = Math.ceil(outChannels / 16) * 16 * k * 4;
+        return () => {
+          for (let b = 0; b < n; b++) {
+            kernels.gemm(at(step.reads[0]) + b * rows * k * 4, rows, k, at(step.gatedWeights!) + b * weightBytes, w.bias, outChannels,
+              at(step.writes[0]) + b * rows * outChannels * 4, code, step.residual === null ? 0 : at(step.residual) + b * rows * outChannels * 4);
+          }
+        };
+      }
       return () => kernels.gemm(at(step.reads[0]), step.rows, step.inChannels, w.weights, w.bias, step.outChannels,
-        at(step.writes[0]), activationCode(kernels, step.activation), step.residual === null ? 0 : at(step.residual));
+        at(step.writes[0]), code, step.residual === null ? 0 : at(step.residual));
+    }
+    case 'gate-weights': {
+      const w = packed(step.conv);
+      const weightFloats = Math.ceil(step.outChannels / 16) * 16 * step.inChannels;
+      return () => {
+        for (let b = 0; b < step.n; b++) {
+          kernels.gemm_scale_inputs(w.weights, step.inChannels, step.outChannels, at(step.reads[0]) + b * step.inChannels * 4,
+            at(step.writes[0]) + b * weightFloats * 4);
+        }
+      };
     }
     case 'channel-scale':
       return () => kernels.channel_scale(at(step.reads[0]), step.n, step.spatial, step.channels, at(step.reads[1]));

@@ -12,6 +12,12 @@ export interface GemmExports {
   /** Repacks PyTorch `[outChannels, inChannels]` weights into the kernel's panels; buffers must not overlap. */
   gemm_pack(source: Pointer, inChannels: number, outChannels: number, destination: Pointer): void;
   /**
+   * destination = packedWeights (gemm_pack's layout) with input channel k's weights times
+   * scale[k] (`[inChannels]`): the weights of the layer whose input is scaled per channel. One
+   * rounding per weight; the buffers may be the same.
+   */
+  gemm_scale_inputs(packedWeights: Pointer, inChannels: number, outChannels: number, scale: Pointer, destination: Pointer): void;
+  /**
    * output [rows, outChannels] = act(input [rows, inChannels] · Wᵀ + bias) + residual.
    * bias and residual may be 0 (none); input, output and residual must be distinct buffers.
    * Any split of `rows` into separate calls gives bit-identical results.
