@@ -115,7 +115,10 @@ export function scaleOneAxis(axis: ScalingAxis, targetMacs: number): SingleAxisS
   const coefficientsAt = (value: number): ScalingCoefficients => customScaling(
     axis === 'width' ? value : b0.width, axis === 'depth' ? value : b0.depth, axis === 'resolution' ? value : b0.resolution,
   );
-  const macsAt = (value: number): number => summarizeNetwork(buildNetwork(coefficientsAt(value)), coefficientsAt(value).resolution).macs;
+  const macsAt = (value: number): number => {
+    const coefficients = coefficientsAt(value);
+    return summarizeNetwork(buildNetwork(coefficients), coefficients.resolution).macs;
+  };
   const low = axis === 'resolution' ? b0.resolution : 1;
   const high = axis === 'resolution' ? MAX_RESOLUTION : MAX_MULTIPLIER;
   if (!Number.isFinite(targetMacs) || targetMacs < macsAt(low) || targetMacs > macsAt(high)) {

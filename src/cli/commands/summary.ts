@@ -10,7 +10,7 @@ import { VARIANTS, isVariantName, VARIANT_LIST, variantTitle } from '../../arch/
 import { planProgramMemory } from '../../plan/memory.js';
 import { buildProgram } from '../../plan/program.js';
 import { summarizeCompoundScaling } from '../../scaling-summary.js';
-import { integerOption, numberOption, parseOptions, requireOption, UsageError } from '../args.js';
+import { integerOption, numberOption, parseOptions, UsageError } from '../args.js';
 
 export const summaryUsage =
   'efficientnet summary (--variant V [--resolution R] | --phi P [--alpha A] [--beta B] [--gamma G]) [--batch N] [--json]';
@@ -47,7 +47,8 @@ function compoundSummaryCommand(values: Record<string, string | boolean | undefi
   }
   const option = (name: string): number | undefined => numberOption(values[name] as string | undefined, `--${name}`);
   const summary = summarizeCompoundScaling({
-    phi: option('phi')!, alpha: option('alpha'), beta: option('beta'), gamma: option('gamma'),
+    phi: option('phi')!, // present: this path runs only with --phi
+    alpha: option('alpha'), beta: option('beta'), gamma: option('gamma'),
     batch: integerOption(values.batch as string | undefined, '--batch', 1),
   });
   const { phi, alpha, beta, gamma, costFactor, depth, width, resolution, batch } = summary;
@@ -92,8 +93,8 @@ export function summaryCommand(argv: string[], out: (line: string) => void): voi
   for (const flag of ['alpha', 'beta', 'gamma'] as const) {
     if (values[flag] !== undefined) throw new UsageError(`--${flag} is a base of the compound rule: give --phi with it`);
   }
-  if (values.variant === undefined) throw new UsageError('missing required option --variant (or --phi for the compound rule)');
-  const variant = requireOption(values.variant, '--variant');
+  const variant = values.variant;
+  if (variant === undefined) throw new UsageError('missing required option --variant (or --phi for the compound rule)');
   if (!isVariantName(variant)) throw new UsageError(`unknown variant "${variant}": expected ${VARIANT_LIST}`);
   const resolution = integerOption(values.resolution, '--resolution', VARIANTS[variant].resolution);
   const batch = integerOption(values.batch, '--batch', 1);
