@@ -181,8 +181,8 @@ export function createScalingExplorer() {
     // Within 5% of 2 counts as the paper's "about 2"; its own bases give 1.92.
     element.dataset.verdict = Math.abs(factor - 2) <= 0.1 ? 'near' : factor > 2 ? 'over' : 'under';
     byId('cost-factor-verdict').textContent = element.dataset.verdict === 'near'
-      ? 'about 2: each step of φ about doubles the multiply-adds'
-      : `each step of φ multiplies the multiply-adds by about ${fixed(factor, 2)}, ${element.dataset.verdict === 'over' ? 'more' : 'less'} than the 2 the paper asks for`;
+      ? 'each step of φ about doubles the multiply-adds'
+      : `each step of φ multiplies the multiply-adds by about ${fixed(factor, 2)}, ${element.dataset.verdict === 'over' ? 'more' : 'less'} than twice`;
     byId('cost-factor-bar').style.setProperty('--share', String(Math.min(factor / 4, 1)));
   }
 
