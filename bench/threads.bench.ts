@@ -1,6 +1,6 @@
 /**
- * What a second thread buys: EfficientNet-B0 at 224, batch 1, on 1 and 2 threads, run in
- * alternation so a noisy neighbour slows both alike; medians and the speed-up.
+ * What a second thread buys: EfficientNet-B0 at 224, batch BENCH_BATCH (default 1), on 1 and 2
+ * threads, run in alternation so a noisy neighbour slows both alike; medians and the speed-up.
  *
  * On a shared machine the answer depends on whether a second core is actually free, and that
  * changes from second to second. So every round also measures the machine's ceiling right then:
@@ -11,6 +11,7 @@
  * reached QUIET_CEILING, together with the load average.
  *
  *   npx tsc -p tsconfig.bench.json && ln -sfn ../build dist-bench/build && node dist-bench/bench/threads.bench.js
+ *   (BENCH_ROUNDS, default 60; BENCH_BATCH, default 1)
  */
 import { loadavg } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -21,22 +22,25 @@ import { machineLine, median } from './support.js';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 60);
 /** Ceiling from which a round counts as one where two cores were really free. */
 const QUIET_CEILING = 1.85;
+/** Images per forward pass: 8 shows how a batch's schedule shares out (plan/schedule.ts). */
+const BATCH = Number(process.env.BENCH_BATCH ?? 1);
 
 const load = (): string => loadavg().map((x) => x.toFixed(2)).join(' ');
 
 /** Weights, shape and input, as source text so the ceiling's workers build exactly the same. */
 const SETUP = `
   const weights = library.createSyntheticWeights({ variant: 'b0', seed: 1 });
-  const shape = [1, 3, 224, 224];
-  const input = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i * 0.01));`;
+  const shape = [batch, 3, 224, 224];
+  const input = new Float32Array(batch * 3 * 224 * 224).map((_, i) => Math.sin(i * 0.01));`;
 type Setup = { weights: Uint8Array; shape: number[]; input: Float32Array };
-const setup = new Function('library', `${SETUP}\nreturn { weights, shape, input };`) as (library: unknown) => Setup;
+const setup = new Function('library', 'batch', `${SETUP}\nreturn { weights, shape, input };`) as (library: unknown, batch: number) => Setup;
 
 // A ceiling worker: a one-thread model of its own (the built library, run as plain JavaScript),
 // answering each message with one forward pass.
 const CEILING_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 import(workerData.library).then(async (library) => {
+  const batch = workerData.batch;
   ${SETUP}
   const net = await library.EfficientNet.create({ variant: 'b0', weights });
   for (let i = 0; i < 3; i++) await net.forward(input, shape);
@@ -47,7 +51,7 @@ import(workerData.library).then(async (library) => {
   parentPort.postMessage('ready');
 });`;
 const library = new URL('../src/index.js', import.meta.url).href;
-const ceilingWorkers = [0, 1].map(() => new Worker(CEILING_WORKER, { eval: true, workerData: { library } }));
+const ceilingWorkers = [0, 1].map(() => new Worker(CEILING_WORKER, { eval: true, workerData: { library, batch: BATCH } }));
 const reply = (worker: Worker): Promise<unknown> => new Promise((resolve) => worker.once('message', resolve));
 await Promise.all(ceilingWorkers.map(reply));
 const bothAtOnce = (): Promise<unknown[]> => Promise.all(ceilingWorkers.map((worker) => {
@@ -56,7 +60,7 @@ const bothAtOnce = (): Promise<unknown[]> => Promise.all(ceilingWorkers.map((wor
   return done;
 }));
 
-const { weights, shape, input } = setup({ createSyntheticWeights });
+const { weights, shape, input } = setup({ createSyntheticWeights }, BATCH);
 const one = await EfficientNet.create({ variant: 'b0', weights });
 const two = await EfficientNet.create({ variant: 'b0', weights, threads: 2 });
 if (two.threading.reason !== undefined) throw new Error(`cannot run 2 threads here: ${two.threading.reason}`);
@@ -100,7 +104,7 @@ function report(label: string, selected: readonly Round[]): void {
   console.log(`${label} (${selected.length}): 1 thread ${oneMs.toFixed(1)} ms, 2 threads ${twoMs.toFixed(1)} ms (medians); speed-up ${(oneMs / twoMs).toFixed(2)}x`);
 }
 
-console.log(`EfficientNet-B0 224x224 batch 1, synthetic weights; ${machineLine()}`);
+console.log(`EfficientNet-B0 224x224 batch ${BATCH}, synthetic weights; ${machineLine()}`);
 console.log(`load average (1, 5, 15 min) before: ${loadBefore}; after: ${loadAfter}`);
 console.log(`ceiling (two independent one-thread models at once, throughput over one): median ${median(rounds.map((r) => r.ceiling)).toFixed(2)}x`);
 report('all rounds', rounds);
