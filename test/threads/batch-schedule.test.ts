@@ -95,6 +95,18 @@ describe('b0 batches run by their schedule', () => {
     expect(await perImageHashes(engines.get(3)!, [3, 7])).toEqual([3, 7].map((image) => alone[image]));
   });
 
+  it('gives the same bits when a worker coordinates (the browsers\' way), with and without hooks', async () => {
+    const engine = await WasmEngine.load(file, foldingRecipe(network), 1e-3, { threads: 2, coordinator: 'worker' });
+    try {
+      expect(engine.threading).toEqual({ threads: 2 });
+      const batch = [6, 7, 0, 1, 2, 3, 4, 5];
+      expect(await perImageHashes(engine, batch)).toEqual(batch.map((image) => alone[image]));
+      expect(await perImageHashes(engine, batch, true)).toEqual(batch.map((image) => alone[image]));
+    } finally {
+      engine.dispose();
+    }
+  });
+
   it('gives the same bits run step by step, as with hooks', async () => {
     expect(await perImageHashes(engines.get(2)!, [0, 1, 2, 3, 4, 5, 6, 7], true)).toEqual(alone);
   });
