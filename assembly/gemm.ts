@@ -21,7 +21,14 @@
 // (still in L2), four independent vectors at a time (math.ts). Inside the tile it had to share
 // the registers with the accumulators and spilled; the pass measured 1.6x faster on the K = 16
 // expand layer and 1.2x on K = 24, whose activation costs about as much as their multiply-adds,
-// and 5-10% on the others.
+// and 5-10% on the others. Tried again without touching the loop (one inlined copy of the tile
+// per activation, so the no-activation path kept its speed): swish on the accumulators as the
+// last K block stores them was still 11-17% slower than the pass on those two layers, and a pass
+// over each panel's strip of rows right after its tiles (in L1 instead of L2) was within noise
+// of it (bench/gemm.bench.ts --swish, 2026-12-03). The pass costs swish's arithmetic, not memory:
+// on a 96 KiB block it takes 0.84 ns per float against 0.05 for the copy alone, so there is
+// nothing for a fused store to save, and in the tile the arithmetic has fewer independent vectors
+// to overlap than the pass's four.
 //
 // Determinism: every output element has exactly one accumulator, which starts at the bias
 // (or 0) and adds a_k * w_k for k = 0 .. K-1 in order. A row tail reuses the microkernel
