@@ -31,13 +31,17 @@ export interface ScheduledCalls {
 export const stepPhases = (plan: CallPlan): PhasePlan => plan.map((units) => units.map((call) => [call]));
 
 /**
- * A step as it reads for `count` images instead of `n`: steps carry either the batch size or a
- * row count proportional to it (the GEMMs' pixels, softmax's rows).
+ * A step as it reads for `count` images instead of `n`: steps carry the batch size, or a row
+ * count proportional to it (the GEMMs' pixels, softmax's rows), or both; each is scaled.
  */
 function forImages(step: Step, n: number, count: number): Step {
-  if ('n' in step) return { ...step, n: count };
-  if ('rows' in step && step.rows % n === 0) return { ...step, rows: (step.rows / n) * count };
-  throw new Error(`step ${step.module} (${step.kind}) has neither a batch size nor rows per image to schedule by`);
+  let scaled: Step = step;
+  if ('n' in step) scaled = { ...scaled, n: count } as Step;
+  if ('rows' in step && step.rows % n === 0) scaled = { ...scaled, rows: (step.rows / n) * count } as Step;
+  if (scaled === step && count !== n) {
+    throw new Error(`step ${step.module} (${step.kind}) has neither a batch size nor rows per image to schedule by`);
+  }
+  return scaled;
 }
 
 /**
