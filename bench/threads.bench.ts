@@ -11,9 +11,11 @@
  * reached QUIET_CEILING, together with the load average.
  *
  *   npx tsc -p tsconfig.bench.json && ln -sfn ../build dist-bench/build && node dist-bench/bench/threads.bench.js
- *   (BENCH_ROUNDS, default 60; BENCH_BATCH, default 1)
+ *   (BENCH_ROUNDS, default 60; BENCH_BATCH, default 1; BENCH_BASELINE, the path of another build's
+ *   `src/index.js` to measure on 1 and 2 threads in the same rounds, e.g. the build before a change)
  */
 import { loadavg } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { EfficientNet } from '../src/efficientnet.js';
 import { createSyntheticWeights } from '../src/weights/synthetic.js';
@@ -61,13 +63,21 @@ const bothAtOnce = (): Promise<unknown[]> => Promise.all(ceilingWorkers.map((wor
 }));
 
 const { weights, shape, input } = setup({ createSyntheticWeights }, BATCH);
-const one = await EfficientNet.create({ variant: 'b0', weights });
-const two = await EfficientNet.create({ variant: 'b0', weights, threads: 2 });
-if (two.threading.reason !== undefined) throw new Error(`cannot run 2 threads here: ${two.threading.reason}`);
-for (let i = 0; i < 3; i++) {
-  await one.forward(input, shape); // warm-up: plans memory, binds the workers' calls, lets the engine tier up
-  await two.forward(input, shape);
+type Model = Pick<EfficientNet, 'forward' | 'dispose' | 'threading'>;
+type Library = { EfficientNet: { create(options: { variant: 'b0'; weights: Uint8Array; threads?: number }): Promise<Model> } };
+async function models(library: Library): Promise<[Model, Model]> {
+  const single = await library.EfficientNet.create({ variant: 'b0', weights });
+  const pair = await library.EfficientNet.create({ variant: 'b0', weights, threads: 2 });
+  if (pair.threading.reason !== undefined) throw new Error(`cannot run 2 threads here: ${pair.threading.reason}`);
+  for (let i = 0; i < 3; i++) {
+    await single.forward(input, shape); // warm-up: plans memory, binds the workers' calls, lets the engine tier up
+    await pair.forward(input, shape);
+  }
+  return [single, pair];
 }
+const [one, two] = await models({ EfficientNet });
+const baselinePath = process.env.BENCH_BASELINE;
+const baseline = baselinePath === undefined ? null : await models((await import(pathToFileURL(baselinePath).href)) as Library);
 
 const time = async (run: () => Promise<unknown>): Promise<number> => {
   const start = performance.now();
@@ -79,20 +89,25 @@ interface Round {
   readonly one: number;
   readonly two: number;
   readonly ceiling: number;
+  /** The baseline build's times in the same round, if one is measured. */
+  readonly baseline: { readonly one: number; readonly two: number } | null;
 }
 
 const loadBefore = load();
 const rounds: Round[] = [];
 for (let round = 0; round < ROUNDS; round++) {
-  const first = round % 2 === 0 ? one : two;
-  const a = await time(() => first.forward(input, shape));
-  const b = await time(() => (first === one ? two : one).forward(input, shape));
-  const [oneMs, twoMs] = first === one ? [a, b] : [b, a];
-  rounds.push({ one: oneMs, two: twoMs, ceiling: (2 * oneMs) / (await time(bothAtOnce)) });
+  const contenders = [one, two, ...(baseline ?? [])];
+  const order = round % 2 === 0 ? contenders : [...contenders].reverse();
+  const times = new Map<Model, number>();
+  for (const model of order) times.set(model, await time(() => model.forward(input, shape)));
+  const oneMs = times.get(one)!;
+  rounds.push({
+    one: oneMs, two: times.get(two)!, ceiling: (2 * oneMs) / (await time(bothAtOnce)),
+    baseline: baseline === null ? null : { one: times.get(baseline[0])!, two: times.get(baseline[1])! },
+  });
 }
 const loadAfter = load();
-one.dispose();
-two.dispose();
+for (const model of [one, two, ...(baseline ?? [])]) model.dispose();
 await Promise.all(ceilingWorkers.map((worker) => worker.terminate()));
 
 function report(label: string, selected: readonly Round[]): void {
@@ -101,7 +116,15 @@ function report(label: string, selected: readonly Round[]): void {
     return;
   }
   const [oneMs, twoMs] = [median(selected.map((r) => r.one)), median(selected.map((r) => r.two))];
-  console.log(`${label} (${selected.length}): 1 thread ${oneMs.toFixed(1)} ms, 2 threads ${twoMs.toFixed(1)} ms (medians); speed-up ${(oneMs / twoMs).toFixed(2)}x`);
+  // Per round, the speed-up over what the machine gave two independent threads right then.
+  const ofCeiling = median(selected.map((r) => r.one / r.two / r.ceiling));
+  console.log(`${label} (${selected.length}): 1 thread ${oneMs.toFixed(1)} ms, 2 threads ${twoMs.toFixed(1)} ms (medians); ` +
+    `speed-up ${(oneMs / twoMs).toFixed(2)}x, per round over the ceiling ${ofCeiling.toFixed(2)}`);
+  const base = selected.flatMap((r) => (r.baseline === null ? [] : [{ ...r.baseline, ceiling: r.ceiling }]));
+  if (base.length === 0) return;
+  const [baseOne, baseTwo] = [median(base.map((r) => r.one)), median(base.map((r) => r.two))];
+  console.log(`  baseline build: 1 thread ${baseOne.toFixed(1)} ms, 2 threads ${baseTwo.toFixed(1)} ms; speed-up ${(baseOne / baseTwo).toFixed(2)}x, ` +
+    `per round over the ceiling ${median(base.map((r) => r.one / r.two / r.ceiling)).toFixed(2)}`);
 }
 
 console.log(`EfficientNet-B0 224x224 batch ${BATCH}, synthetic weights; ${machineLine()}`);
