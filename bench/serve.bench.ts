@@ -226,8 +226,8 @@ console.log(`${stamp()}; ${cpus().length} x ${cpus()[0]?.model.trim() ?? 'unknow
 const results = IMAGES.map(() => SERVERS.map(() => CONCURRENCY.map((): Level[] => [])));
 const peers: number[] = [];
 // One image at a time: process.cpuUsage counts the whole process, so two timings must not overlap.
-const decodeMs: number[] = [];
-for (const image of IMAGES) decodeMs.push(await decodeCpuMs(new Uint8Array(image.bytes)));
+const decodeMs: number[][] = [];
+for (const image of IMAGES) decodeMs.push([await decodeCpuMs(new Uint8Array(image.bytes))]);
 const libraryMs = [await libraryCpuMs()];
 for (let repeat = 0; repeat < REPEATS; repeat++) {
   for (const [i, image] of IMAGES.entries()) {
@@ -250,6 +250,7 @@ for (let repeat = 0; repeat < REPEATS; repeat++) {
 
 const cell = (levels: Level[], pick: (l: Level) => number, digits = 0): string => median(levels.map(pick)).toFixed(digits);
 libraryMs.push(await libraryCpuMs());
+for (const [i, image] of IMAGES.entries()) decodeMs[i].push(await decodeCpuMs(new Uint8Array(image.bytes)));
 console.log(`\nmedians of ${REPEATS}; peer images/s ${Math.min(...peers).toFixed(1)} to ${Math.max(...peers).toFixed(1)}, median ${median(peers).toFixed(1)}; finished ${stamp()}`);
 console.log('| image | server | concurrency | images/s | of bench | p50 ms | p99 ms | batch sizes (last repeat) | non-2xx / errors | server + client cores | server CPU ms per image | load average |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
@@ -267,8 +268,8 @@ for (const [i, image] of IMAGES.entries()) {
 console.log(`library forward, batch 8 on ${THREADS} threads: ${libraryMs.map((ms) => ms.toFixed(1)).join(' and ')} CPU ms per image (before and after)`);
 for (const [i, image] of IMAGES.entries()) {
   // At the bench's pace, decoding every image takes this share of the two cores: what is left for the network bounds the ratio.
-  const share = (decodeMs[i] / 1000) * median(peers) / THREADS;
-  console.log(`${image.name}: ${image.bytes.length} bytes, decode + preprocess ${decodeMs[i].toFixed(2)} ms CPU per image = ${(100 * share).toFixed(1)}% of ${THREADS} cores at the median peer's pace`);
+  const share = (median(decodeMs[i]) / 1000) * median(peers) / THREADS;
+  console.log(`${image.name}: ${image.bytes.length} bytes, decode + preprocess ${decodeMs[i].map((ms) => ms.toFixed(2)).join(' and ')} ms CPU per image (before and after) = ${(100 * share).toFixed(1)}% of ${THREADS} cores at the median peer's pace`);
 }
 
 if (RSS_REQUESTS > 0) {

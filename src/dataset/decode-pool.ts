@@ -52,10 +52,15 @@ export class DecodePool {
     return this.send((id) => ({ message: { kind: 'decode', id, path }, transfer: [] }));
   }
 
-  /** Decodes and preprocesses an image held in memory (an upload); `bytes` is copied, so the caller keeps its buffer. */
+  /**
+   * Decodes and preprocesses an image held in memory (an upload). The bytes are copied into the
+   * worker (not transferred): each thread then frees what it allocated, which keeps glibc's
+   * per-thread arenas from holding on to memory freed on the other side.
+   */
   decodeBytes(bytes: Uint8Array): Promise<DecodeOutcome> {
-    const copy = bytes.slice(); // [byteLength], owns its buffer, which is transferred
-    return this.send((id) => ({ message: { kind: 'decode-bytes', id, bytes: copy }, transfer: [copy.buffer] }));
+    // A view into a larger buffer (e.g. Node's shared pool) would clone all of it, so it is cut to size first.
+    const exact = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(); // [byteLength]
+    return this.send((id) => ({ message: { kind: 'decode-bytes', id, bytes: exact }, transfer: [] }));
   }
 
   private send(request: (id: number) => { message: DecodeRequest; transfer: ArrayBuffer[] }): Promise<DecodeOutcome> {

@@ -12,7 +12,7 @@ export interface DecodeSettings {
 export type DecodeRequest =
   | { readonly kind: 'settings'; readonly settings: DecodeSettings }
   | { readonly kind: 'decode'; readonly id: number; readonly path: string }
-  /** An image's bytes (an upload rather than a file), transferred; decoded and preprocessed like a file's. */
+  /** An image's bytes (an upload rather than a file), decoded and preprocessed like a file's. */
   | { readonly kind: 'decode-bytes'; readonly id: number; readonly bytes: Uint8Array }
   /** A tensor's buffer handed back for reuse once its values are in a batch. */
   | { readonly kind: 'recycle'; readonly buffer: ArrayBuffer };

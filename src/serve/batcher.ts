@@ -60,7 +60,7 @@ export interface BatcherOptions {
   readonly imageLength: number;
   readonly numClasses: number;
   readonly featureChannels: number;
-  /** Runs `count` images, NCHW `[count, 3, size, size]`, as one batch. */
+  /** Runs `count` images, NCHW `[count, 3, size, size]`, as one batch (the view may start a longer buffer, which it may take). */
   readonly run: (input: Float32Array, count: number) => Promise<BatchOutputs>;
   /** Told about every finished batch (for metrics). */
   readonly onBatch?: (size: number, seconds: number) => void;
@@ -82,6 +82,8 @@ export class Batcher {
   private idleWaiters: (() => void)[] = [];
   /** Images in the batch now running. */
   private runningCount = 0;
+  /** The batch buffer back from the last run, for the next: `[maxBatch, 3, size, size]`, or null while a run holds it. */
+  private spareInput: Float32Array | null = null;
   /** Running estimate of a batch's seconds per image, or null before the first batch. */
   private secondsPerImage: number | null = null;
 
@@ -173,11 +175,17 @@ export class Batcher {
     this.running = true;
     this.runningCount = batch.length;
     const { imageLength, numClasses, featureChannels } = this.options;
-    const input = new Float32Array(batch.length * imageLength); // [n, 3, size, size]
+    // One buffer of the largest batch circulates (only one batch runs at a time); a view holds this batch.
+    const buffer = this.spareInput ?? new Float32Array(this.options.maxBatch * imageLength); // [maxBatch, 3, size, size]
+    this.spareInput = null;
+    const input = buffer.subarray(0, batch.length * imageLength); // [n, 3, size, size]
     batch.forEach((entry, i) => input.set(entry.input, i * imageLength));
     const start = this.now();
     try {
       const outputs = await this.options.run(input, batch.length);
+      if (outputs.input !== undefined && outputs.input.buffer.byteLength === buffer.byteLength) {
+        this.spareInput = new Float32Array(outputs.input.buffer as ArrayBuffer);
+      }
       const seconds = (this.now() - start) / 1000;
       this.secondsPerImage = this.secondsPerImage === null ? seconds / batch.length : this.secondsPerImage + PACE_WEIGHT * (seconds / batch.length - this.secondsPerImage);
       this.options.onBatch?.(batch.length, seconds);

@@ -18,6 +18,8 @@ export class ModelThreadError extends EfficientNetError {
 export interface BatchOutputs {
   readonly probabilities: Float32Array; // [count, numClasses]
   readonly features: Float32Array; // [count, featureChannels]
+  /** The run's input, back from the model's thread for reuse (its buffer may be longer than the view). */
+  readonly input?: Float32Array; // [count, 3, size, size]
 }
 
 interface PendingRun {
@@ -37,7 +39,7 @@ export class ModelHost {
       if (message.kind !== 'result' && message.kind !== 'run-failed') return;
       const run = this.pending.get(message.id);
       this.pending.delete(message.id);
-      if (message.kind === 'result') run?.resolve({ probabilities: message.probabilities, features: message.features });
+      if (message.kind === 'result') run?.resolve({ probabilities: message.probabilities, features: message.features, input: message.input });
       else run?.reject(new ModelThreadError(message.error));
     });
     const fail = (error: Error): void => {
@@ -86,7 +88,7 @@ export class ModelHost {
     });
   }
 
-  /** Runs `count` preprocessed images, `input` NCHW `[count, 3, size, size]`, as one batch. */
+  /** Runs `count` preprocessed images, `input` NCHW `[count, 3, size, size]`, as one batch; `input`'s whole buffer is transferred. */
   run(input: Float32Array, count: number): Promise<BatchOutputs> {
     if (this.death) return Promise.reject(this.death);
     const id = this.nextId++;

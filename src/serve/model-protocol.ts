@@ -55,6 +55,8 @@ export type FromModel =
     readonly kind: 'result'; readonly id: number;
     readonly probabilities: Float32Array; // [count, numClasses]
     readonly features: Float32Array; // [count, featureChannels]
+    /** The run's input, handed back so its buffer carries the next batch. */
+    readonly input: Float32Array; // [count, 3, size, size]
   }
   | { readonly kind: 'run-failed'; readonly id: number; readonly error: ErrorDescription };
 

@@ -61,7 +61,11 @@ try {
       const result = await net.forward(message.input, [message.count, 3, size, size], { probabilities: true });
       const probabilities = owned(result.probabilities!);
       const features = owned(result.features);
-      post({ kind: 'result', id: message.id, probabilities, features }, [probabilities.buffer as ArrayBuffer, features.buffer as ArrayBuffer]);
+      // The input goes back too: one batch buffer circulates between the threads instead of one
+      // being allocated there and freed here for every batch, which let the process's memory creep.
+      post({ kind: 'result', id: message.id, probabilities, features, input: message.input }, [
+        probabilities.buffer as ArrayBuffer, features.buffer as ArrayBuffer, message.input.buffer as ArrayBuffer,
+      ]);
     } catch (error) {
       post({ kind: 'run-failed', id: message.id, error: describeError(error) });
     }

@@ -78,6 +78,24 @@ describe('Batcher', () => {
     await third;
   });
 
+  it('carries every batch in the one buffer the model hands back, sized for the largest batch', async () => {
+    const buffers: ArrayBufferLike[] = [];
+    const batcher = new Batcher({
+      maxBatch: 4, windowMs: 0, capacity: 8, imageLength: IMAGE_LENGTH, numClasses: CLASSES, featureChannels: FEATURES,
+      run: async (input, count) => {
+        buffers.push(input.buffer);
+        expect(input.length).toBe(count * IMAGE_LENGTH);
+        return { probabilities: new Float32Array(count * CLASSES), features: new Float32Array(count * FEATURES), input };
+      },
+    });
+    const never = new AbortController().signal;
+    await batcher.submit(images(0, 1), never);
+    await batcher.submit(images(10, 3), never);
+    expect(buffers).toHaveLength(2);
+    expect(buffers[1]).toBe(buffers[0]);
+    expect(buffers[0].byteLength).toBe(4 * IMAGE_LENGTH * 4);
+  });
+
   it('never runs the images of a client that left before they were queued, or while they waited', async () => {
     const model = fakeModel();
     const batcher = make(model, 8, 2);
