@@ -204,11 +204,7 @@ export function createScalingExplorer() {
     try {
       const { networkDiagram } = await import('../dist/diagram/network-diagram.js');
       if (summary !== current) return;
-      // The drawing's title prints the multipliers as given; 1.1^2 is 1.2100000000000002 in doubles, so
-      // the title gets them to 3 decimals (the blocks drawn are the network's own, unchanged).
-      const { coefficients } = summary.network;
-      const titled = { ...summary.network, coefficients: { ...coefficients, width: Number(fixed(coefficients.width, 3)), depth: Number(fixed(coefficients.depth, 3)) } };
-      figure.innerHTML = networkDiagram(titled, summary.resolution);
+      figure.innerHTML = networkDiagram(summary.network, summary.resolution);
       figure.dataset.blocks = String(summary.blocks);
     } catch (error) {
       figure.textContent = `The network drawing failed: ${error.message ?? String(error)}`;

@@ -24,6 +24,10 @@ export const KIND_DESCRIPTION: Readonly<Record<BlockKind, string>> = {
 
 /** `EfficientNet-B0`, or the custom coefficients for a network outside the table. */
 export function networkName(network: NetworkSpec): string {
+  // Compound multipliers are powers (1.1² is 1.2100000000000002 in doubles): three decimals say them.
+  const multiplier = (value: number): string => String(Number(value.toFixed(3)));
   const { width, depth } = network.coefficients;
-  return network.name === 'custom' ? `EfficientNet (custom: width ×${width}, depth ×${depth})` : variantTitle(network.name);
+  return network.name === 'custom'
+    ? `EfficientNet (custom: width ×${multiplier(width)}, depth ×${multiplier(depth)})`
+    : variantTitle(network.name);
 }
