@@ -2,7 +2,8 @@
  * File access for the CLI: reads exactly the files named on the command line and writes only
  * where told, turning missing files into clear errors.
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, ResourceLimitError } from '../errors.js';
 
@@ -26,4 +27,11 @@ export function readInputFile(path: string, what: string): Uint8Array {
 export function writeOutputFile(path: string, bytes: Uint8Array): void {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, bytes);
+}
+
+/** Hex SHA-256 of a file, streamed: a checkpoint is never held whole for it. */
+export async function fileSha256(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
 }

@@ -2,23 +2,17 @@
  * What the dataset commands (`embed`, `classify --jsonl`) share: the input list and shard, the
  * model and its weights identity, the decode and checkpoint settings, and stop-on-signal.
  */
-import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { weightsDownloadHint } from '../arch/preset-download.js';
-import { EfficientNet } from '../efficientnet.js';
-import { findPreset } from '../arch/presets.js';
+import type { EfficientNet } from '../efficientnet.js';
 import { ConfigError } from '../errors.js';
-import { createSyntheticWeights } from '../weights/synthetic.js';
-import { readInputFile } from '../cli/files.js';
+import { LOAD_MODEL_OPTIONS, loadModelWithDigest, modelRequest } from '../cli/load-model.js';
 import { integerOption, UsageError } from '../cli/args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../cli/engine-options.js';
 import { collectInputs, listDigest } from './walk.js';
 import { parseShard, shardRange, type Shard } from './shard.js';
 
 export const DATASET_OPTIONS = {
-  model: { type: 'string' },
-  weights: { type: 'string' },
-  'random-weights': { type: 'boolean', default: false },
+  ...LOAD_MODEL_OPTIONS,
   list: { type: 'string' },
   batch: { type: 'string' },
   shard: { type: 'string' },
@@ -34,7 +28,7 @@ export const DATASET_USAGE = '[--list FILE] [--batch N] [--threads T|auto] [--de
   '[--max-pixels N] [--checkpoint-seconds S] [--progress-seconds S] [--quiet]';
 
 type DatasetValues = {
-  model?: string; weights?: string; 'random-weights'?: boolean; list?: string; batch?: string; shard?: string;
+  model?: string; variant?: string; padding?: string; 'bn-eps'?: string; weights?: string; 'random-weights'?: boolean; list?: string; batch?: string; shard?: string;
   'decode-threads'?: string; 'max-pixels'?: string; 'checkpoint-seconds'?: string; 'progress-seconds'?: string;
   quiet?: boolean; threads?: string; simd?: string;
 };
@@ -64,13 +58,8 @@ function secondsOption(value: string | undefined, flag: string, fallback: number
 
 /** Everything is checked (options, list, weights) before the model is built or any output touched. */
 export async function setUpDataset(values: DatasetValues, positionals: readonly string[]): Promise<DatasetSetup> {
-  if (values.model === undefined) throw new UsageError('missing required option --model');
-  const preset = findPreset(values.model);
+  const request = modelRequest(values);
   if (positionals.length === 0 && values.list === undefined) throw new UsageError('give at least one image file or directory, or --list FILE');
-  if (values.weights === undefined && !values['random-weights']) {
-    throw new UsageError(`--weights is required (${weightsDownloadHint(preset)}), or --random-weights to try the tool`);
-  }
-  if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
   const batchSize = integerOption(values.batch, '--batch', 8);
   const decodeThreads = integerOption(values['decode-threads'], '--decode-threads', Math.max(1, Math.min(4, availableParallelism())));
   const maxPixels = values['max-pixels'] === undefined ? undefined : integerOption(values['max-pixels'], '--max-pixels', 1);
@@ -80,13 +69,11 @@ export async function setUpDataset(values: DatasetValues, positionals: readonly 
   if (all.length === 0) throw new ConfigError(`no image files (.jpg, .jpeg, .jpe, .jfif or .png, any case) found in ${positionals.join(', ')}`);
   const { start, end } = shardRange(all.length, shard);
 
-  const synthetic = values.weights === undefined;
-  const weights = synthetic ? createSyntheticWeights({ variant: preset.variant, seed: 0 }) : readInputFile(values.weights!, 'weights');
-  const sha256 = createHash('sha256').update(weights).digest('hex');
-  const net = await EfficientNet.create({ model: preset.name, weights, ...engine });
+  const { net, weightsSha256: sha256 } = await loadModelWithDigest(request, engine);
+  const synthetic = request.weightsPath === null;
   if (!values.quiet) for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   return {
-    net, model: preset.name, weights: { sha256, synthetic },
+    net, model: request.label, weights: { sha256, synthetic },
     list: { sha256: listDigest(all), count: all.length },
     shard: { ...shard, start, end }, paths: all.slice(start, end),
     batchSize, decodeThreads, maxPixels,

@@ -2,22 +2,19 @@
  * `efficientnet classify`: photos in, top-k ImageNet classes out, as a table or JSON.
  */
 import { fileURLToPath } from 'node:url';
-import { EfficientNet, type Prediction } from '../../efficientnet.js';
-import { weightsDownloadHint } from '../../arch/preset-download.js';
-import { findPreset } from '../../arch/presets.js';
+import type { Prediction } from '../../efficientnet.js';
 import { ConfigError } from '../../errors.js';
-import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { readInputFile } from '../files.js';
-import { withFileSource } from '../file-source.js';
 import { LABELS_OPTION, readLabelsOption } from '../labels-file.js';
-import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
+import { LOAD_MODEL_OPTIONS, LOAD_MODEL_USAGE, loadModel, modelRequest } from '../load-model.js';
+import { integerOption, parseOptions, UsageError } from '../args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 import { ProgressBar } from '../progress.js';
 import { classifyJsonlCommand } from '../../dataset/classify-jsonl.js';
 import { collectInputs } from '../../dataset/walk.js';
 
 export const classifyUsage =
-  'efficientnet classify (IMAGE|DIR... | --example) --model M (--weights FILE | --random-weights) [--test-size] [--labels FILE] [--topk K] [--batch N] ' +
+  `efficientnet classify (IMAGE|DIR... | --example) ${LOAD_MODEL_USAGE} [--test-size] [--labels FILE] [--topk K] [--batch N] ` +
   '[--max-pixels N] [--threads T|auto] [--simd relaxed] [--json | --jsonl FILE|- [--list FILE] [--shard I/N] [--decode-threads D] [--quiet]]';
 
 /** The photos shipped in the package (`data/images/`), for `--example`; the same path from src/ and dist/. */
@@ -25,19 +22,11 @@ const EXAMPLE_IMAGES = fileURLToPath(new URL('../../../data/images/', import.met
 
 const SYNTHETIC_NOTE = 'SYNTHETIC WEIGHTS: these classes are meaningless; pass --weights for real predictions';
 
-/** Where the real weights come from, for the refusal message. */
-function weightsHint(model: string): string {
-  return `--weights is required: download ${weightsDownloadHint(findPreset(model))}, ` +
-    'or pass --random-weights to try the tool with synthetic weights';
-}
-
 export async function classifyCommand(argv: string[], out: (line: string) => void): Promise<void | number> {
   // --jsonl streams through the dataset pipeline (src/dataset/): constant memory, resumable, shardable.
   if (argv.some((a) => a === '--jsonl' || a.startsWith('--jsonl='))) return classifyJsonlCommand(argv, out);
   const { values, positionals } = parseOptions(argv, {
-    model: { type: 'string' },
-    weights: { type: 'string' },
-    'random-weights': { type: 'boolean', default: false },
+    ...LOAD_MODEL_OPTIONS,
     'test-size': { type: 'boolean', default: false },
     topk: { type: 'string' },
     batch: { type: 'string' },
@@ -47,12 +36,9 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
     ...ENGINE_OPTIONS,
     json: { type: 'boolean', default: false },
   }, true);
-  const model = requireOption(values.model, '--model');
-  const preset = findPreset(model);
+  const request = modelRequest(values);
   if (values.example) positionals.push(EXAMPLE_IMAGES);
   if (positionals.length === 0) throw new UsageError('give at least one image file or directory (or --example for the bundled photos)');
-  if (values.weights === undefined && !values['random-weights']) throw new UsageError(weightsHint(model));
-  if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
   const topk = integerOption(values.topk, '--topk', 5);
   const batchSize = integerOption(values.batch, '--batch', 4);
   const maxPixels = values['max-pixels'] === undefined ? undefined : integerOption(values['max-pixels'], '--max-pixels', 0);
@@ -62,11 +48,8 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
   const labels = readLabelsOption(values.labels);
   if (files.length === 0) throw new ConfigError(`no image files (.jpg, .jpeg, .jpe, .jfif, .png) found in ${positionals.join(', ')}`);
 
-  const synthetic = values.weights === undefined;
-  // A weights file is read by range (any format), so it is never held whole besides the core's copy.
-  const net = synthetic
-    ? await EfficientNet.create({ model: preset.name, weights: createSyntheticWeights({ variant: preset.variant, seed: 0 }), testSize: values['test-size'], labels, ...engine })
-    : await withFileSource(values.weights!, 'weights', (weights) => EfficientNet.create({ model: preset.name, weights, testSize: values['test-size'], labels, ...engine }));
+  const synthetic = request.weightsPath === null;
+  const net = await loadModel(request, { testSize: values['test-size'], labels, ...engine });
   for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   // A progress bar only when more photos were found than were named.
   const progress = files.length > positionals.length ? new ProgressBar(files.length, 'classifying') : null;
@@ -95,12 +78,12 @@ export async function classifyCommand(argv: string[], out: (line: string) => voi
   net.dispose();
 
   if (values.json) {
-    out(JSON.stringify(results.map((r) => ({ ...r, model: preset.name, syntheticWeights: synthetic })), null, 2));
+    out(JSON.stringify(results.map((r) => ({ ...r, model: request.label, syntheticWeights: synthetic })), null, 2));
     return;
   }
   if (synthetic) out(`!! ${SYNTHETIC_NOTE}`);
   for (const r of results) {
-    out(`${r.file}  (${preset.name}${synthetic ? ', synthetic weights' : ''})`);
+    out(`${r.file}  (${request.label}${synthetic ? ', synthetic weights' : ''})`);
     for (const p of r.top) out(`  ${(100 * p.probability).toFixed(2).padStart(6)}%  ${String(p.index).padStart(4)}  ${p.label}`);
   }
   if (synthetic) out(`!! ${SYNTHETIC_NOTE}`);

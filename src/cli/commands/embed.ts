@@ -3,6 +3,7 @@
  * streamed, resumable and shardable (src/dataset/ does the work).
  */
 import { parseOptions, requireOption, UsageError } from '../args.js';
+import { LOAD_MODEL_USAGE } from '../load-model.js';
 import { layerDim, layerName, parseLayer, createRowEmbedder } from '../../dataset/layer.js';
 import { EmbeddingDirectory } from '../../dataset/output-dir.js';
 import { runCheckpointed } from '../../dataset/checkpointed-run.js';
@@ -10,7 +11,7 @@ import { DATASET_OPTIONS, DATASET_USAGE, EXIT, setUpDataset } from '../../datase
 import type { RowDtype } from '../../dataset/npy-rows.js';
 
 export const embedUsage =
-  'efficientnet embed PATH... --model M (--weights FILE | --random-weights) --out DIR [--layer pooled|stage-K] ' +
+  `efficientnet embed PATH... ${LOAD_MODEL_USAGE} --out DIR [--layer pooled|stage-K] ` +
   `[--dtype f32|f16] ${DATASET_USAGE}`;
 
 export async function embedCommand(argv: string[], out: (line: string) => void): Promise<number> {
