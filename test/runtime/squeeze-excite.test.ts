@@ -114,6 +114,44 @@ describe('squeeze_excite_gate against the reference', () => {
   });
 });
 
+describe('squeeze_excite_gate groups of four channels', () => {
+  it("gives a channel's gate the same bits whether it falls in a group of four or in the tail", () => {
+    // Only channel 0 feeds the bottleneck (the other reduce weights are 0, so their products add
+    // exact zeros): moving channels 1..c-1 around then leaves the hidden units' bits unchanged, and
+    // each channel's gate depends only on its own expand row and bias.
+    // r from below one vector to several with a tail; c with a tail of 1 to 3 channels.
+    for (const [c, r] of [[7, 3], [9, 8], [6, 13], [23, 16], [19, 24], [31, 48], [45, 22]] as const) {
+      // Eight images: a summation order that differs in the last bit shows in only some gates
+      // after the sigmoid rounds, so many gates make a wrong order certain to show.
+      const base: GateCase = { n: 8, c, r, spatial: 49 };
+      const { sums, weights } = randomCase(base, 500 + c);
+      const sumsPositive = sums.map(Math.abs);
+      const reduceWeight = weights.reduceWeight.map((w, index) => (index % c === 0 ? w : 0));
+      const original = runGate(base, sumsPositive, { ...weights, reduceWeight });
+      // Channel 1 + k moves to 1 + (k + shift) % (c - 1): the channels of the tail (the last c % 4)
+      // land in groups of four, and as many from groups land in the tail.
+      const shift = c % 4;
+      const moved = (ch: number): number => (ch === 0 ? 0 : 1 + ((ch - 1 + shift) % (c - 1)));
+      /** Moves channel blocks of `width` floats; data is `[images, c, width]`. */
+      const permute = (data: Float32Array, width: number): Float32Array => {
+        const out = new Float32Array(data.length);
+        for (let image = 0; image < data.length / (c * width); image++) {
+          const at = image * c * width;
+          for (let ch = 0; ch < c; ch++) out.set(data.subarray(at + ch * width, at + (ch + 1) * width), at + moved(ch) * width);
+        }
+        return out;
+      };
+      const permutedReduce = new Float32Array(r * c); // [r, c]
+      for (let j = 0; j < r; j++) for (let ch = 0; ch < c; ch++) permutedReduce[j * c + moved(ch)] = reduceWeight[j * c + ch];
+      const permutedGate = runGate(base, permute(sumsPositive, 1), {
+        reduceWeight: permutedReduce, reduceBias: weights.reduceBias,
+        expandWeight: permute(weights.expandWeight, r), expandBias: permute(weights.expandBias, 1),
+      });
+      expectSameBits(permute(original, 1), permutedGate, `c ${c} r ${r}`);
+    }
+  });
+});
+
 describe('channel_scale', () => {
   it('multiplies each pixel by its image gate exactly (one float32 multiply per element)', () => {
     let seed = 100;
