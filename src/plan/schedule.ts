@@ -32,8 +32,9 @@ export type Phase =
 /**
  * Most output rows per image a GEMM may have to run batch-wide: B0's 7x7 maps (49 rows) and the
  * classifier (1 row) are below it, its 14x14 maps (196 rows) above. Measured on B0 batch 8
- * (`bench/batch-steps.bench.ts`): per image, the 7x7 GEMMs took 0.92 and the classifier 0.30 of
- * their batch-1 time batch-wide, the 14x14 ones 1.04, and larger maps 1.07-1.15.
+ * (`bench/batch-steps.bench.ts`, two runs on 2026-12-03): per image, the 7x7 GEMMs took 0.89-0.92
+ * and the classifier 0.29-0.30 of their batch-1 time batch-wide, the 14x14 ones 1.00-1.04, and
+ * larger maps 1.02-1.15: one image's rows already keep the GEMM kernel at its own rate there.
  */
 export const BATCHED_ROWS_PER_IMAGE = 64;
 
