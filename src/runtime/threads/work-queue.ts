@@ -3,6 +3,8 @@
  * step. One thread (the coordinator) publishes a step, works on it and waits until every unit is
  * done; the others (helpers) claim units of whatever step is published. Who computes which unit
  * only changes timing: the units themselves are fixed by the program, so the results are too.
+ * A "step" here is whatever the caller's plan lists: a program step, or a phase of a scheduled
+ * run (`phase-plan.ts`), whose units may each be a chain of calls.
  *
  * Tickets. Every unit ever published gets a ticket from one 64-bit counter that only grows: a
  * step with `count` units owns tickets `[base, base + count)`, and `base` is where the previous
