@@ -30,7 +30,10 @@ export interface RunOptions {
 export interface StepEvent {
   readonly step: Step;
   readonly milliseconds: number;
-  /** Shape of the written buffer: NHWC `[n, h, w, c]`, `[n, c]`, or NCHW for layout copies. */
+  /**
+   * Shape of the written buffer: NHWC `[n, h, w, c]`, `[n, c]`, NCHW for layout copies, or
+   * `[n, panels, k, 16]` for the per-image SE-gated projection weights (BufferShape explains it).
+   */
   readonly shape: readonly number[];
   readonly output: () => Float32Array;
 }
