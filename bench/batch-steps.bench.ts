@@ -95,11 +95,11 @@ for (let round = 0; round < ROUNDS; round++) {
 }
 engine.dispose();
 
-/** `kind@side` of a step: its kind and the side of the map it writes (1 for vectors). */
+/** `kind@side` of a step: its kind and the side of the map it writes (1 for vectors and weights). */
 const groupOf = (program: Program, index: number): string => {
   const step = program.steps[index];
-  const shape = program.buffers.get(step.writes[0])!.shape;
-  return `${step.kind}@${shape.length === 4 ? shape[1] : 1}`;
+  const { shape, layout } = program.buffers.get(step.writes[0])!;
+  return `${step.kind}@${layout === 'nhwc' ? shape[1] : 1}`;
 };
 const perImage = new Map<number, Map<string, number>>(BATCHES.map((n) => {
   const program = programs.get(n)!;
