@@ -124,7 +124,7 @@ describe('the demo page in Chromium', () => {
     await waitForResults(page);
     await page.setInputFiles('#weights-file', fileURLToPath(new URL('../fixtures/torch/torchvision-zip.pth', import.meta.url)));
     await page.waitForSelector('body[data-state="error"]');
-    expect(await page.innerText('#error')).toMatch(/^WeightsMismatchError: .*the file's shapes are those of no variant .*\(stem 8, head 320/);
+    expect(await page.innerText('#error')).toMatch(/^WeightsMismatchError: .*the file's shapes are those of no member of the family .*\(stem 8, head 320/);
     await page.close();
   });
 });
