@@ -8,12 +8,11 @@ import type { CheckpointPreset } from '../arch/presets.js';
 import type { PreprocessRecipe } from '../image/recipe.js';
 import type { SimdMode } from '../runtime/simd.js';
 import type { SimdReport, ThreadingReport } from '../efficientnet.js';
+import type { ModelRequest } from '../cli/load-model.js';
 
 export interface ModelWorkerOptions {
-  /** A timm checkpoint name (`--model`). */
-  readonly model: string;
-  /** The weights file (any format `EfficientNet.create` reads), or null for deterministic synthetic weights (seed 0). */
-  readonly weightsPath: string | null;
+  /** The network and weights, as every command takes them (`--model` or `--variant`, `--weights` or `--random-weights`). */
+  readonly request: ModelRequest;
   readonly threads: number | 'auto';
   readonly simd: SimdMode;
   /** The class names (`--labels`), one per class of the weights; default: the library's. */

@@ -40,7 +40,7 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
   const metrics = createMetrics(deps.promClient, options.maxBatch, () => state.model?.batcher.depth ?? 0);
   const app = await buildServer(deps, options, state, metrics);
   const address = await app.listen({ host: options.host, port: options.port });
-  log(`listening on ${address} (loading ${options.model.model}; /readyz answers 200 once it is loaded)`);
+  log(`listening on ${address} (loading ${options.model.request.label}; /readyz answers 200 once it is loaded)`);
 
   let signalled!: (signal: string) => void;
   const shutdown = new Promise<string>((resolve) => (signalled = resolve));

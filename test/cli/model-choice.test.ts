@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EfficientNet, type Prediction } from '../../src/efficientnet.js';
 import { createSyntheticWeights } from '../../src/weights/synthetic.js';
 import { runCli } from '../support/cli.js';
+import { postImage, startServer } from '../serve/support.js';
 
 const PHOTO = fileURLToPath(new URL('../../data/images/panda.jpg', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'efficientnet-model-choice-'));
@@ -85,4 +86,23 @@ describe('embed --variant', () => {
     expect(other.status).not.toBe(0);
     expect(other.stderr).toMatch(/model/);
   });
+});
+
+describe('serve --variant', () => {
+  it('serves the bare variant, names it at /v1/model and answers as the library does', async () => {
+    const server = await startServer(['--variant', 'b0', '--padding', 'symmetric', '--threads', '1']);
+    try {
+      const model = await (await fetch(`${server.url}/v1/model`)).json() as { model: string; synthetic: boolean };
+      expect(model.model).toBe('b0 (padding symmetric)');
+      expect(model.synthetic).toBe(true);
+      const answer = await postImage(server, '/v1/classify?topk=3', new Uint8Array(readFileSync(PHOTO)));
+      expect(answer.status).toBe(200);
+      const { top } = JSON.parse(answer.body.toString()) as { top: Prediction[] };
+      // The HTTP answer carries each prediction's index, label and probability.
+      const library = (await libraryTop({ variant: 'b0', padding: 'symmetric' })).map(({ index, label, probability }) => ({ index, label, probability }));
+      expect(top).toEqual(library);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+  }, 120_000);
 });

@@ -26,11 +26,13 @@ export interface RunningServer {
 }
 
 /**
- * Starts `efficientnet serve --random-weights --port 0` plus `args` and waits until it is ready,
- * or with `untilReady: false` only until it listens (the model still loading).
+ * Starts `efficientnet serve --model SERVE_MODEL --random-weights --port 0` plus `args` (without
+ * the `--model` when `args` give a `--variant`) and waits until it is ready, or with
+ * `untilReady: false` only until it listens (the model still loading).
  */
 export async function startServer(args: readonly string[] = [], untilReady = true): Promise<RunningServer> {
-  const child = spawn(process.execPath, [MAIN, 'serve', '--model', SERVE_MODEL, '--random-weights', '--port', '0', ...args], {
+  const model = args.includes('--variant') ? [] : ['--model', SERVE_MODEL];
+  const child = spawn(process.execPath, [MAIN, 'serve', ...model, '--random-weights', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';

@@ -4,15 +4,19 @@
  * dependencies (fastify, @fastify/multipart, prom-client) load only when this command runs.
  */
 import { resolve } from 'node:path';
-import { weightsDownloadHint } from '../../arch/preset-download.js';
-import { findPreset } from '../../arch/presets.js';
+import { IMAGENET_CLASSES } from '../../arch/stages.js';
+import { resolveLabels } from '../../labels.js';
+import { openWeights } from '../../weights/open.js';
+import { classifierWidth } from '../../weights/classifier.js';
+import { toTimmNaming } from '../../weights/naming/index.js';
 import { openFileSource } from '../file-source.js';
-import { integerOption, numberOption, parseOptions, requireOption, UsageError } from '../args.js';
+import { integerOption, numberOption, parseOptions, UsageError } from '../args.js';
 import { engineChoice, ENGINE_OPTIONS } from '../engine-options.js';
 import { LABELS_OPTION, readLabelsOption } from '../labels-file.js';
+import { LOAD_MODEL_OPTIONS, LOAD_MODEL_USAGE, modelRequest } from '../load-model.js';
 
 export const serveUsage =
-  'efficientnet serve --model M (--weights FILE | --random-weights) [--labels FILE] [--port P] [--host H] [--threads T|auto] [--simd relaxed] ' +
+  `efficientnet serve ${LOAD_MODEL_USAGE} [--labels FILE] [--port P] [--host H] [--threads T|auto] [--simd relaxed] ` +
   '[--max-batch N] [--batch-window-ms MS] [--queue N] [--max-body-mb N] [--timeout-ms MS] [--max-pixels N] [--drain-timeout-ms MS]';
 
 /** Defaults: a batch of 8 fills two threads well on B0; 2 ms adds little latency alone. */
@@ -30,9 +34,7 @@ function nonNegativeInteger(value: string | undefined, flag: string, fallback: n
 
 export async function serveCommand(argv: string[], out: (line: string) => void): Promise<void> {
   const { values } = parseOptions(argv, {
-    model: { type: 'string' },
-    weights: { type: 'string' },
-    'random-weights': { type: 'boolean', default: false },
+    ...LOAD_MODEL_OPTIONS,
     port: { type: 'string' },
     host: { type: 'string' },
     'max-batch': { type: 'string' },
@@ -45,11 +47,7 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
     ...LABELS_OPTION,
     ...ENGINE_OPTIONS,
   });
-  const preset = findPreset(requireOption(values.model, '--model'));
-  if (values.weights === undefined && !values['random-weights']) {
-    throw new UsageError(`--weights is required (${weightsDownloadHint(preset)}), or pass --random-weights to try the server with synthetic weights`);
-  }
-  if (values.weights !== undefined && values['random-weights']) throw new UsageError('give --weights or --random-weights, not both');
+  const request = modelRequest({ ...values, weights: values.weights === undefined ? undefined : resolve(values.weights) });
   const port = nonNegativeInteger(values.port, '--port', DEFAULTS.port);
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got ${port}`);
   const maxBodyMb = numberOption(values['max-body-mb'], '--max-body-mb') ?? DEFAULTS.maxBodyMb;
@@ -67,10 +65,20 @@ export async function serveCommand(argv: string[], out: (line: string) => void):
     maxPixels: integerOption(values['max-pixels'], '--max-pixels', DEFAULTS.maxPixels),
     drainTimeoutMs: integerOption(values['drain-timeout-ms'], '--drain-timeout-ms', DEFAULTS.drainTimeoutMs),
   };
-  // Checked before anything listens: a missing weights file is a usage mistake, not a server state.
-  if (values.weights !== undefined) openFileSource(values.weights, 'weights').close();
-  // Read here; the model's thread checks there is one per class, and a wrong count stops the server.
+  // Checked before anything listens: a missing or unreadable weights file, or a labels file with
+  // another count than the file's classes, is a usage mistake, not a server state.
   const labels = readLabelsOption(values.labels);
+  if (request.weightsPath !== null) {
+    const file = openFileSource(request.weightsPath, 'weights');
+    try {
+      // Only the header is read: the classifier's rows under the file's own naming, mapped to timm's.
+      if (labels !== undefined) resolveLabels(labels, classifierWidth((await toTimmNaming(await openWeights(file))).source));
+    } finally {
+      file.close();
+    }
+  } else if (labels !== undefined) {
+    resolveLabels(labels, IMAGENET_CLASSES); // synthetic weights carry ImageNet's head
+  }
   const { serve } = await import('../../serve/run.js');
-  await serve({ ...options, model: { model: preset.name, weightsPath: values.weights === undefined ? null : resolve(values.weights), threads: engine.threads, simd: engine.simd, labels } }, out);
+  await serve({ ...options, model: { request, threads: engine.threads, simd: engine.simd, labels } }, out);
 }
