@@ -10,7 +10,7 @@ import { weightsDownloadHint } from '../arch/preset-download.js';
 import { findPreset } from '../arch/presets.js';
 import type { CheckpointChoice } from '../arch/checkpoint.js';
 import type { VariantName } from '../arch/variants.js';
-import { EfficientNet } from '../efficientnet.js';
+import { EfficientNet, type Backend } from '../efficientnet.js';
 import { createSyntheticWeights } from '../weights/synthetic.js';
 import { UsageError } from './args.js';
 import type { EngineChoice } from './engine-options.js';
@@ -76,7 +76,7 @@ export async function loadModelWithDigest(request: ModelRequest, options: LoadOp
   return { net, weightsSha256: weightsSha256! };
 }
 
-type LoadOptions = EngineChoice & { readonly testSize?: boolean; readonly labels?: readonly string[] };
+type LoadOptions = EngineChoice & { readonly testSize?: boolean; readonly labels?: readonly string[]; readonly backend?: Backend };
 
 async function load(request: ModelRequest, options: LoadOptions, digest: boolean): Promise<{ net: EfficientNet; weightsSha256?: string }> {
   const create = (weights: Parameters<typeof EfficientNet.create>[0]['weights']) => EfficientNet.create({ ...request.choice, weights, ...options });

@@ -2,13 +2,11 @@
  * `efficientnet bench`: end-to-end latency of one variant on synthetic weights (or a given file), reported as the
  * median of repeated runs after a warm-up (single runs on a shared machine vary by 10-20%).
  */
-import { EfficientNet } from '../../efficientnet.js';
 import { VARIANTS, isVariantName, VARIANT_LIST, variantTitle } from '../../arch/variants.js';
 import { summarizeNetwork } from '../../arch/summary.js';
-import { createSyntheticWeights } from '../../weights/synthetic.js';
 import { integerOption, parseOptions, requireOption, UsageError } from '../args.js';
 import { median } from '../median.js';
-import { withFileSource } from '../file-source.js';
+import { loadModel, modelRequest } from '../load-model.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
 
 export const benchUsage = 'efficientnet bench --variant V [--weights FILE] [--resolution R] [--batch N] [--threads T|auto] [--simd deterministic|relaxed] [--runs N] [--json]';
@@ -31,9 +29,7 @@ export async function benchCommand(argv: string[], out: (line: string) => void):
   const engine = engineChoice(values);
   const started = performance.now();
   // Synthetic weights unless a file is given (any format); the time does not depend on the values.
-  const net = values.weights === undefined
-    ? await EfficientNet.create({ variant, weights: createSyntheticWeights({ variant, seed: 1 }), ...engine })
-    : await withFileSource(values.weights, 'weights', (weights) => EfficientNet.create({ variant, weights, ...engine }));
+  const net = await loadModel(modelRequest({ variant, weights: values.weights, 'random-weights': values.weights === undefined }), engine);
   const weightsLabel = values.weights === undefined ? 'synthetic weights' : `weights ${values.weights}`;
   const loadMs = performance.now() - started;
   const { threads, reason } = net.threading;

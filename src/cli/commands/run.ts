@@ -3,15 +3,15 @@
  * an optional dump of every block's output for layer-by-layer comparison with PyTorch hooks.
  */
 import { join } from 'node:path';
-import { EfficientNet, type Backend } from '../../efficientnet.js';
+import type { Backend } from '../../efficientnet.js';
 import { InputShapeError } from '../../errors.js';
 import { parseNpy, encodeNpy } from '../npy.js';
 import { readInputFile, writeOutputFile } from '../files.js';
-import { withFileSource } from '../file-source.js';
 import { formatTrace, traceRow, type TraceRow } from '../trace.js';
 import { parseOptions, requireOption } from '../args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../engine-options.js';
-import { MODEL_OPTIONS, modelChoice } from '../model-options.js';
+import { MODEL_OPTIONS } from '../model-options.js';
+import { loadModel, modelRequest } from '../load-model.js';
 
 export const runUsage =
   'efficientnet run (--variant V | --model M) --weights FILE [--padding same|symmetric] [--bn-eps E] ' +
@@ -41,21 +41,16 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     ...ENGINE_OPTIONS,
     trace: { type: 'boolean', default: false },
   });
-  const choice = modelChoice(values);
+  // A port compares against real weights, so run has no --random-weights (init-weights writes synthetic ones).
+  const request = modelRequest({ ...values, weights: requireOption(values.weights, '--weights') });
   const engine = engineChoice(values);
-  const weightsPath = requireOption(values.weights, '--weights');
   const inputPath = requireOption(values.input, '--input');
   const logitsPath = requireOption(values.logits, '--logits');
   const input = parseNpy(readInputFile(inputPath, 'input'), inputPath);
   if (input.shape.length !== 4 || input.shape[1] !== 3) {
     throw new InputShapeError(`${inputPath}: expected shape [n, 3, height, width] (NCHW), got [${input.shape.join(', ')}]`);
   }
-  const net = await withFileSource(weightsPath, 'weights', (weights) => EfficientNet.create({
-    ...choice,
-    weights,
-    backend: (values.backend ?? 'wasm') as Backend,
-    ...engine,
-  }));
+  const net = await loadModel(request, { backend: (values.backend ?? 'wasm') as Backend, ...engine });
   for (const line of engineFallbacks(net)) process.stderr.write(`note: ${line}\n`);
   const dumpDir = values.dump;
   const trace: TraceRow[] = [];
