@@ -34,7 +34,8 @@ export interface ModelRequest {
   readonly label: string;
 }
 
-type LoadValues = {
+/** The parsed values of LOAD_MODEL_OPTIONS. */
+export type LoadValues = {
   variant?: string; model?: string; weights?: string; 'random-weights'?: boolean; padding?: string; 'bn-eps'?: string;
 };
 

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import type { EfficientNet } from '../efficientnet.js';
 import { ConfigError } from '../errors.js';
-import { LOAD_MODEL_OPTIONS, loadModelWithDigest, modelRequest } from '../cli/load-model.js';
+import { LOAD_MODEL_OPTIONS, loadModelWithDigest, modelRequest, type LoadValues } from '../cli/load-model.js';
 import { integerOption, UsageError } from '../cli/args.js';
 import { engineChoice, engineFallbacks, ENGINE_OPTIONS } from '../cli/engine-options.js';
 import { collectInputs, listDigest } from './walk.js';
@@ -27,8 +27,8 @@ export const DATASET_OPTIONS = {
 export const DATASET_USAGE = '[--list FILE] [--batch N] [--threads T|auto] [--decode-threads D] [--shard I/N] ' +
   '[--max-pixels N] [--checkpoint-seconds S] [--progress-seconds S] [--quiet]';
 
-type DatasetValues = {
-  model?: string; variant?: string; padding?: string; 'bn-eps'?: string; weights?: string; 'random-weights'?: boolean; list?: string; batch?: string; shard?: string;
+type DatasetValues = LoadValues & {
+  list?: string; batch?: string; shard?: string;
   'decode-threads'?: string; 'max-pixels'?: string; 'checkpoint-seconds'?: string; 'progress-seconds'?: string;
   quiet?: boolean; threads?: string; simd?: string;
 };
