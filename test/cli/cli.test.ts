@@ -98,6 +98,15 @@ describe('efficientnet init-weights and run', () => {
     expect(report).toMatchObject({ variant: 'b0', resolution: 64, batch: 1, runs: 3 });
   });
 
+  it('benchmarks a preset at its own input size (224 for this B1, whose variant default is 240)', () => {
+    const result = runCli(['bench', '--model', 'efficientnet_b1.ft_in1k', '--runs', '1', '--json']);
+    expect(result.status).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ model: 'efficientnet_b1.ft_in1k', variant: 'b1', resolution: 224 });
+    const both = runCli(['bench', '--model', 'efficientnet_b1.ft_in1k', '--variant', 'b1', '--runs', '1']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toMatch(/exactly one of --variant or --model/);
+  });
+
   it('refuses a wrong .npy or missing weights with exit code 2', () => {
     const bad = join(workdir, 'bad.npy');
     writeFileSync(bad, encodeNpy(new Float32Array(4 * 8 * 8), [1, 4, 8, 8]));
