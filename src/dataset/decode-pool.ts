@@ -32,6 +32,7 @@ export class DecodePool {
   private nextId = 0;
   private nextRecycle = 0;
   private failure: Error | null = null;
+  private failureListeners: ((error: Error) => void)[] = [];
 
   constructor(count: number, settings: DecodeSettings) {
     // Workers refuse some inherited flags (see runtime/threads/endpoint.ts); the rest carry over.
@@ -46,6 +47,15 @@ export class DecodePool {
       worker.on('exit', (code) => { if (this.slots.length > 0) die(new Error(`exit code ${code}`)); });
       this.slots.push(slot);
     }
+  }
+
+  /**
+   * Calls `listener` once when a worker dies (crash or exit, not `close`), at that moment rather
+   * than at the next decode: a server idle when it happens must still stop calling itself healthy.
+   */
+  onFailure(listener: (error: Error) => void): void {
+    if (this.failure) listener(this.failure);
+    else this.failureListeners.push(listener);
   }
 
   decode(path: string): Promise<DecodeOutcome> {
@@ -101,5 +111,8 @@ export class DecodePool {
       for (const job of slot.jobs.values()) job.reject(error);
       slot.jobs.clear();
     }
+    const listeners = this.failureListeners;
+    this.failureListeners = [];
+    for (const listener of listeners) listener(error);
   }
 }

@@ -5,6 +5,8 @@
  */
 import { EfficientNetError, ImageDecodeError, InputShapeError, ResourceLimitError } from '../errors.js';
 import { QueueFullError } from './batcher.js';
+import { ModelStoppedError } from './model-host.js';
+import { DecoderStoppedError } from './upload-decoder.js';
 
 /** The model is loading, or the server is draining: retry elsewhere or later. */
 export class UnavailableError extends EfficientNetError {
@@ -40,6 +42,8 @@ export function errorAnswer(error: unknown): ErrorAnswer {
   // A full queue says when it should have room; loading and draining say only "soon" (or elsewhere).
   if (error instanceof QueueFullError) return answer(503, error.name, error.message, error.retryAfterSeconds);
   if (error instanceof UnavailableError) return answer(503, error.name, error.message, 1);
+  // A thread this replica needs has died: its probes say so, and the client should go to another replica.
+  if (error instanceof DecoderStoppedError || error instanceof ModelStoppedError) return answer(503, error.name, error.message, 1);
   if (error instanceof UnsupportedMediaError) return answer(415, error.name, error.message);
   if (error instanceof BodyTooLargeError) return answer(413, error.name, error.message);
   // Undecodable, truncated and oversized images, and bad options, are the client's to fix.

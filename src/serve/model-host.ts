@@ -15,6 +15,11 @@ export class ModelThreadError extends EfficientNetError {
   }
 }
 
+/** The model's thread died (a crash, not `close`): this server can no longer run images. */
+export class ModelStoppedError extends EfficientNetError {
+  override readonly code: string = 'MODEL_STOPPED';
+}
+
 export interface BatchOutputs {
   readonly probabilities: Float32Array; // [count, numClasses]
   readonly features: Float32Array; // [count, featureChannels]
@@ -49,8 +54,8 @@ export class ModelHost {
       this.pending.clear();
       if (!this.closing) for (const listener of this.deathListeners) listener(error);
     };
-    worker.on('error', fail);
-    worker.on('exit', (code) => fail(new Error(`the model's thread exited with code ${code}`)));
+    worker.on('error', (error) => fail(new ModelStoppedError(`the model's thread stopped: ${error.message}`)));
+    worker.on('exit', (code) => fail(new ModelStoppedError(`the model's thread exited with code ${code}`)));
   }
 
   /** Starts the thread and resolves once the model is built, or rejects with the error that stopped it. */

@@ -71,11 +71,11 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
       });
       host.onDeath((error) => {
         state.broken = error.message;
-        log(`the model's thread stopped: ${error.message}`);
+        log(`${error.message}; /healthz and /readyz now answer 503`);
       });
       decoder.onStopped((error) => {
         state.broken = error.message;
-        log(error.message);
+        log(`${error.message}; /healthz and /readyz now answer 503`);
       });
       state.model = { host, batcher, decoder };
       const threads = `${info.threading.threads} thread${info.threading.threads === 1 ? '' : 's'}`;

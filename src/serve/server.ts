@@ -47,7 +47,7 @@ export interface LoadedModel {
 export interface ServerState {
   model: LoadedModel | null;
   draining: boolean;
-  /** Why the model can no longer run (its thread died), once it cannot. */
+  /** Why images can no longer be served (the model's or the decoder's thread died), once they cannot. */
   broken: string | null;
   /** Requests admitted whose images are not yet in the queue (being read or decoded). */
   admitted: number;
@@ -140,7 +140,7 @@ export async function buildServer(
 
   const available = (): LoadedModel => {
     if (state.draining) throw new UnavailableError('the server is shutting down; retry on another replica');
-    if (state.broken !== null) throw new UnavailableError(`the model cannot run: ${state.broken}`);
+    if (state.broken !== null) throw new UnavailableError(`this replica cannot take images (${state.broken}); retry on another one`);
     if (state.model === null) throw new UnavailableError('the model is still loading; retry shortly');
     return state.model;
   };

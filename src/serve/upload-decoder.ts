@@ -17,34 +17,43 @@ const DECODE_ERRORS: Record<string, new (message: string) => EfficientNetError> 
   [new ResourceLimitError('').code]: ResourceLimitError,
 };
 
-/** A decode worker stopped (not a bad image: those are typed errors); the server can no longer take images. */
+/**
+ * A decode worker stopped (not a bad image: those are typed errors); the server can no longer
+ * take images and answers 503 so clients go to another replica.
+ */
 export class DecoderStoppedError extends EfficientNetError {
   override readonly code: string = 'DECODER_STOPPED';
 }
 
 export class UploadDecoder {
   private readonly pool: DecodePool;
-  private stopped: ((error: Error) => void) | null = null;
+  /** Why the decoder stopped, once a worker has died: every decode from then on is refused with it. */
+  private stopped: string | null = null;
 
   constructor(threads: number, recipe: PreprocessRecipe, maxPixels: number) {
     this.pool = new DecodePool(threads, { recipe, maxPixels });
+    this.pool.onFailure((error) => {
+      this.stopped = `the image decoder stopped: ${error.message}`;
+    });
   }
 
-  /** Calls `listener` once if a decode worker dies; every later decode then fails with DecoderStoppedError. */
-  onStopped(listener: (error: Error) => void): void {
-    this.stopped = listener;
+  /**
+   * Calls `listener` once, as soon as a decode worker dies (whether or not an upload was being
+   * decoded); decodes waiting on it and every later one then fail with DecoderStoppedError.
+   */
+  onStopped(listener: (error: DecoderStoppedError) => void): void {
+    this.pool.onFailure(() => listener(new DecoderStoppedError(this.stopped!)));
   }
 
   /** `[3, size, size]` float32 for one upload, or the typed error the library would raise for it. */
   async decode(bytes: Uint8Array): Promise<Float32Array> {
+    // A new error each time: a multipart request prefixes its message with the file's name.
+    if (this.stopped !== null) throw new DecoderStoppedError(this.stopped);
     let outcome;
     try {
       outcome = await this.pool.decodeBytes(bytes);
     } catch (error) {
-      const stopped = new DecoderStoppedError(`the image decoder stopped: ${(error as Error).message}`);
-      this.stopped?.(stopped);
-      this.stopped = null;
-      throw stopped;
+      throw new DecoderStoppedError(this.stopped ?? `the image decoder stopped: ${(error as Error).message}`);
     }
     if (outcome.ok) return outcome.tensor;
     const ErrorClass = DECODE_ERRORS[outcome.code];

@@ -25,15 +25,24 @@ export interface RunningServer {
   stop(): Promise<number | null>;
 }
 
+/** How the server's Node process is started, beyond the serve command's own options. */
+export interface Launch {
+  /** Node options before the script, e.g. `--import` of a fixture. */
+  readonly nodeArgs?: readonly string[];
+  /** Variables added to the environment. */
+  readonly env?: Readonly<Record<string, string>>;
+}
+
 /**
  * Starts `efficientnet serve --model SERVE_MODEL --random-weights --port 0` plus `args` (without
  * the `--model` when `args` give a `--variant`) and waits until it is ready, or with
  * `untilReady: false` only until it listens (the model still loading).
  */
-export async function startServer(args: readonly string[] = [], untilReady = true): Promise<RunningServer> {
+export async function startServer(args: readonly string[] = [], untilReady = true, launch: Launch = {}): Promise<RunningServer> {
   const model = args.includes('--variant') ? [] : ['--model', SERVE_MODEL];
-  const child = spawn(process.execPath, [MAIN, 'serve', ...model, '--random-weights', '--port', '0', ...args], {
+  const child = spawn(process.execPath, [...(launch.nodeArgs ?? []), MAIN, 'serve', ...model, '--random-weights', '--port', '0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...launch.env },
   });
   let stdout = '';
   let stderr = '';
