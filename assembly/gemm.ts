@@ -368,31 +368,40 @@ export function gemm(
   return (outChannels + PANEL_WIDTH - 1) / PANEL_WIDTH;
 }
 
-/** The probe's factor (1 in every lane), read from memory so the compiler cannot fold the
- *  multiplies away. A whole aligned vector, so this segment ends on a 16-byte boundary. */
-const PROBE_FACTOR = memory.data<f32>([1.0, 1.0, 1.0, 1.0], 16);
+/** The probe's operands, read from memory so the compiler can neither fold the multiplies away
+ *  nor rebuild constants inside the loop: two factors of 1 (the relaxed build uses the first),
+ *  then the default build's three multiplicands. Whole aligned vectors, so this segment ends on
+ *  a 16-byte boundary. */
+const PROBE_FACTOR = memory.data<f32>([
+  1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0,
+  0.25, 0.25, 0.25, 0.25, 0.5, 0.5, 0.5, 0.5, 0.75, 0.75, 0.75, 0.75,
+], 16);
 
 /** Scalar multiply-adds in one simd_peak_probe iteration: 24 in the default build (6 f32x4.mul +
  *  6 f32x4.add), 48 in the relaxed build (12 f32x4.relaxed_madd). */
 export const PEAK_PROBE_MULTIPLY_ADDS: i32 = ASC_FEATURE_RELAXED_SIMD ? 48 : 24;
 
 /**
- * Register-only throughput probe for the machine's ceiling on this build's multiply-add, with no
- * memory traffic in the loop; returns a sum of the chains so no work is dead.
- * Default build: six multiply chains (m *= 1) and six add chains (s += m). Twelve independent
- * chains keep two multiply and two add pipes busy through a 3-4 cycle latency; more would spill
- * on x64 engines, which give wasm 15 vector registers. It is the same mix of instructions as the
- * GEMM's inner loop.
+ * Register-bound throughput probe for the machine's ceiling on this build's multiply-add;
+ * returns a sum of the chains so no work is dead.
+ * Default build: six accumulators each add a product per trip (s += k * f), as the GEMM's do.
+ * The two factors f are loaded from memory every trip (so the engine cannot move the multiplies
+ * out of the loop) and the three k stay in registers, so the six multiplies are independent of
+ * one another and of the trip before: only the adds form chains, six of them, which is more than
+ * two add pipes need to cover a 2-3 cycle latency. (Six chains of m *= 1 instead, with no other
+ * slack, measured a quarter below this on a Zen 5 host: they need a multiply to issue on both
+ * pipes every cycle, and any slip is lost for good.)
  * Relaxed build: twelve independent fused multiply-add chains (s = s * 1 + 1), enough to keep
  * two FMA pipes busy through a 4-5 cycle latency.
  */
 export function simd_peak_probe(iterations: i32): f32 {
-  const factor = v128.load(PROBE_FACTOR);
-  let m0 = f32x4.splat(1.0), m1 = f32x4.splat(1.25), m2 = f32x4.splat(1.5);
-  let m3 = f32x4.splat(1.75), m4 = f32x4.splat(2.0), m5 = f32x4.splat(2.25);
-  let s0 = f32x4.splat(0.0), s1 = f32x4.splat(0.5), s2 = f32x4.splat(1.0);
-  let s3 = f32x4.splat(1.5), s4 = f32x4.splat(2.0), s5 = f32x4.splat(2.5);
+  const factors = changetype<usize>(PROBE_FACTOR);
   if (ASC_FEATURE_RELAXED_SIMD) {
+    const factor = v128.load(factors);
+    let m0 = f32x4.splat(1.0), m1 = f32x4.splat(1.25), m2 = f32x4.splat(1.5);
+    let m3 = f32x4.splat(1.75), m4 = f32x4.splat(2.0), m5 = f32x4.splat(2.25);
+    let s0 = f32x4.splat(0.0), s1 = f32x4.splat(0.5), s2 = f32x4.splat(1.0);
+    let s3 = f32x4.splat(1.5), s4 = f32x4.splat(2.0), s5 = f32x4.splat(2.5);
     // m_i and s_i are all accumulators here; the addend is the factor too, so values grow by 1 a trip.
     for (let i = 0; i < iterations; i++) {
       s0 = f32x4.relaxed_madd(s0, factor, factor); m0 = f32x4.relaxed_madd(m0, factor, factor);
@@ -402,19 +411,20 @@ export function simd_peak_probe(iterations: i32): f32 {
       s4 = f32x4.relaxed_madd(s4, factor, factor); m4 = f32x4.relaxed_madd(m4, factor, factor);
       s5 = f32x4.relaxed_madd(s5, factor, factor); m5 = f32x4.relaxed_madd(m5, factor, factor);
     }
-  } else {
-    for (let i = 0; i < iterations; i++) {
-      s0 = f32x4.add(s0, m0); m0 = f32x4.mul(m0, factor);
-      s1 = f32x4.add(s1, m1); m1 = f32x4.mul(m1, factor);
-      s2 = f32x4.add(s2, m2); m2 = f32x4.mul(m2, factor);
-      s3 = f32x4.add(s3, m3); m3 = f32x4.mul(m3, factor);
-      s4 = f32x4.add(s4, m4); m4 = f32x4.mul(m4, factor);
-      s5 = f32x4.add(s5, m5); m5 = f32x4.mul(m5, factor);
-    }
+    const sum = f32x4.add(
+      f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(s4, s5)),
+      f32x4.add(f32x4.add(f32x4.add(m0, m1), f32x4.add(m2, m3)), f32x4.add(m4, m5)),
+    );
+    return f32x4.extract_lane(sum, 0);
   }
-  const sum = f32x4.add(
-    f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(s4, s5)),
-    f32x4.add(f32x4.add(f32x4.add(m0, m1), f32x4.add(m2, m3)), f32x4.add(m4, m5)),
-  );
+  const k0 = v128.load(factors, 32), k1 = v128.load(factors, 48), k2 = v128.load(factors, 64);
+  let s0 = f32x4.splat(0.0), s1 = f32x4.splat(0.5), s2 = f32x4.splat(1.0);
+  let s3 = f32x4.splat(1.5), s4 = f32x4.splat(2.0), s5 = f32x4.splat(2.5);
+  for (let i = 0; i < iterations; i++) {
+    const f0 = v128.load(factors), f1 = v128.load(factors, 16);
+    s0 = f32x4.add(s0, f32x4.mul(k0, f0)); s1 = f32x4.add(s1, f32x4.mul(k1, f0)); s2 = f32x4.add(s2, f32x4.mul(k2, f0));
+    s3 = f32x4.add(s3, f32x4.mul(k0, f1)); s4 = f32x4.add(s4, f32x4.mul(k1, f1)); s5 = f32x4.add(s5, f32x4.mul(k2, f1));
+  }
+  const sum = f32x4.add(f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3)), f32x4.add(s4, s5));
   return f32x4.extract_lane(sum, 0);
 }
