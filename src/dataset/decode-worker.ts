@@ -4,20 +4,20 @@
  * and transfers the tensor back.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeImage } from '../image/decode.js';
+import { decodeImage, type RgbImage } from '../image/decode.js';
 import { createPreprocessor, type Preprocessor } from '../image/preprocess.js';
 import type { DecodeReply, DecodeRequest, DecodeSettings } from './decode-protocol.js';
-import { describeFailure, loadTensor } from './read-image.js';
+import { describeFailure, readImageFile } from './read-image.js';
 
 if (parentPort === null) throw new Error('decode-worker.js must run in a worker thread');
 const port = parentPort;
 let settings: DecodeSettings | null = null;
 const preprocessor: Promise<Preprocessor> = createPreprocessor();
 
-/** `[3, size, size]` float32 for one image's bytes, or a typed error (the same steps as a file's, without the read). */
-async function bytesTensor(bytes: Uint8Array, options: DecodeSettings, images: Preprocessor): Promise<Float32Array> {
-  const image = await decodeImage(bytes, { maxPixels: options.maxPixels, applyOrientation: options.applyOrientation });
-  return images.preprocess(image, options.recipe);
+/** One file's or one upload's pixels, or a typed error (the bytes of a file are read first). */
+function decodeRequest(request: Extract<DecodeRequest, { id: number }>, options: DecodeSettings): Promise<RgbImage> {
+  const bytes = request.kind === 'decode' ? readImageFile(request.path) : request.bytes;
+  return decodeImage(bytes, { maxPixels: options.maxPixels, applyOrientation: options.applyOrientation });
 }
 
 // Requests are handled one at a time, in arrival order (the pool may queue several here), so a
@@ -39,12 +39,12 @@ port.on('message', (request: DecodeRequest) => {
   chain = chain.then(async () => {
     let reply: DecodeReply;
     try {
-      const values = request.kind === 'decode'
-        ? await loadTensor(request.path, settings!, await preprocessor)
-        : await bytesTensor(request.bytes, settings!, await preprocessor);
+      const image = await decodeRequest(request, settings!);
+      const { size } = settings!.recipe;
       const reused = spare.pop();
-      const tensor = reused !== undefined && reused.byteLength === values.byteLength ? new Float32Array(reused) : new Float32Array(values.length); // [3, size, size]
-      tensor.set(values);
+      // Preprocessed straight into the buffer that is sent, not into a new one copied over.
+      const tensor = reused !== undefined && reused.byteLength === 3 * size * size * 4 ? new Float32Array(reused) : new Float32Array(3 * size * size); // [3, size, size]
+      (await preprocessor).preprocessInto(image, settings!.recipe, tensor);
       reply = { id: request.id, ok: true, tensor };
     } catch (error) {
       reply = { id: request.id, ok: false, ...describeFailure(error), type: error instanceof Error ? error.name : 'Error' };

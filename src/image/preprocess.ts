@@ -48,6 +48,8 @@ export interface Preprocessor {
   preprocess(image: RgbImage, recipe: PreprocessRecipe): Float32Array;
   /** Several images -> [n, 3, size, size] float32, ready for EfficientNet.forward. */
   preprocessBatch(images: readonly RgbImage[], recipe: PreprocessRecipe): Float32Array;
+  /** One image into `output`, `[3, size, size]` float32 (e.g. a buffer used again for every image). */
+  preprocessInto(image: RgbImage, recipe: PreprocessRecipe, output: Float32Array): void;
 }
 
 /** A bump allocator over the preprocessor's own instance: reset before each image. */
@@ -109,7 +111,10 @@ class WasmPreprocessor implements Preprocessor {
   }
 
   /** output: [3, size, size]. */
-  private preprocessInto(image: RgbImage, recipe: PreprocessRecipe, output: Float32Array): void {
+  preprocessInto(image: RgbImage, recipe: PreprocessRecipe, output: Float32Array): void {
+    if (output.length !== 3 * recipe.size * recipe.size) {
+      throw new InputShapeError(`the output holds ${output.length} values, not 3x${recipe.size}x${recipe.size}`);
+    }
     this.arena.reset();
     const plan = planResize(image.width, image.height, recipe);
     const crop = this.cropInMemory(image, recipe, plan);
