@@ -17,6 +17,21 @@
 // panel with at most 8 real columns (N = 24, 40, ...): there a 4 x 8 tile skips the panel's zero
 // half, which is worth more than the bumps (measured 10-17% faster on those layers).
 //
+// The broadcasts stay loads rather than lane shuffles of one vector load per row (measured
+// 2026-12-03 with bench/gemm.bench.ts --before on a Zen 5 host). V8 turns one k step into 27 x64
+// instructions (8 mulps, 8 addps, 4 weight loads, 2 broadcast loads, 3 pointer adds, the loop
+// test), which run at 86-91% of the ceiling. A shuffle needs one of the float pipes that the
+// multiplies and adds use; a broadcast load does not. So with free inputs (a lane of a weight
+// vector shuffled, wrong results) the loop was 8-15% slower, and dropping the broadcasts
+// altogether made it only 2-9% faster. The real versions were slower still. Four k steps
+// unrolled by hand (1 load and 4 shuffles per row) were 1.4-2.3x slower: Binaryen fuses the
+// steps, and the 16 weight vectors spill. One k step per trip, with a row's vector rotated a
+// lane each step and reloaded every fourth (2 shuffles per row per step), was 1.2-1.3x slower
+// for one row and 1.3-1.5x for both: the rotating vector needs a 16th register, which V8 spills
+// every step. Packing the input cannot cut the loads per multiply-add, which the tile sets (6
+// per 8). Plain loads of pre-broadcast copies measured within 3% of broadcasts, and one pointer
+// for both rows saves at most 3%, less than a packing pass costs.
+//
 // Swish is not applied in the tile: it runs as a separate pass over each finished row block
 // (still in L2), four independent vectors at a time (math.ts). Inside the tile it had to share
 // the registers with the accumulators and spilled; the pass measured 1.6x faster on the K = 16

@@ -1,8 +1,8 @@
 /**
  * Where EfficientNet-B0's time goes, per kernel family, at 224 on one thread: the time of every
  * call of the real network summed per family, its G multiply-adds/s, and its share of the
- * machine's SIMD ceiling, measured by a register-only loop (independent f32x4 multiply-add
- * chains, no memory traffic) right before each run. A shared machine's speed changes from second
+ * machine's SIMD ceiling, measured by a register-bound loop (simd_peak_probe: independent f32x4
+ * products added into six accumulators, the GEMM's mix of instructions) right before each run. A shared machine's speed changes from second
  * to second, so each run is set against the ceiling measured next to it, and the table shows
  * medians over runs of the times and of those shares.
  *
@@ -135,7 +135,7 @@ for (let run = 0; run < RUNS; run++) {
 
 const build = relaxed ? 'relaxed-SIMD build' : 'deterministic build';
 console.log(`EfficientNet-B0 224x224 batch 1, 1 thread, ${build}, per kernel family (medians of ${RUNS} runs); ${machineLine()}`);
-console.log(`SIMD ceiling (register-only f32x4 ${relaxed ? 'relaxed_madd' : 'mul+add'} loop, median of the per-run measurements): ` +
+console.log(`SIMD ceiling (register-bound f32x4 ${relaxed ? 'relaxed_madd' : 'mul+add'} loop, median of the per-run measurements): ` +
   `${median(runs.map((r) => r.ceiling)).toFixed(1)} G multiply-adds/s`);
 const header = `${'family'.padEnd(38)}${'ms'.padStart(8)}${'G MACs'.padStart(9)}${'GMAC/s'.padStart(9)}${'of ceiling'.padStart(12)}`;
 function row(name: string): string {
