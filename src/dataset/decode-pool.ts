@@ -17,6 +17,8 @@ export type DecodeOutcome =
 
 interface Job {
   readonly id: number;
+  /** The shared slot the worker writes the tensor into, if any. */
+  readonly slot?: number;
   readonly resolve: (outcome: DecodeOutcome) => void;
   readonly reject: (error: Error) => void;
 }
@@ -33,6 +35,8 @@ export class DecodePool {
   private nextRecycle = 0;
   private failure: Error | null = null;
   private failureListeners: ((error: Error) => void)[] = [];
+  /** Shared output slots, by index: `[3, size, size]` float32 each. */
+  private readonly slotViews: Float32Array[] = [];
 
   constructor(count: number, settings: DecodeSettings) {
     // Workers refuse some inherited flags (see runtime/threads/endpoint.ts); the rest carry over.
@@ -73,11 +77,30 @@ export class DecodePool {
     return this.send((id) => ({ message: { kind: 'decode-bytes', id, bytes: exact }, transfer: [] }));
   }
 
-  private send(request: (id: number) => { message: DecodeRequest; transfer: ArrayBuffer[] }): Promise<DecodeOutcome> {
+  /**
+   * Registers a shared buffer, `[3, size, size]` float32, with every worker, for
+   * `decodeBytesInto`; returns its index. Values written there reach this thread with no buffer
+   * created per image, which on a server had made the garbage collector run a full collection
+   * every few batches for the external memory passing through.
+   */
+  addSlot(buffer: SharedArrayBuffer): number {
+    const index = this.slotViews.length;
+    this.slotViews.push(new Float32Array(buffer));
+    for (const slot of this.slots) slot.worker.postMessage({ kind: 'slot', index, buffer } satisfies DecodeRequest);
+    return index;
+  }
+
+  /** As `decodeBytes`, with the tensor written into the slot `addSlot` returned; the outcome's tensor is that slot's view. */
+  decodeBytesInto(bytes: Uint8Array, slot: number): Promise<DecodeOutcome> {
+    const exact = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice(); // [byteLength]
+    return this.send((id) => ({ message: { kind: 'decode-bytes', id, bytes: exact, slot }, transfer: [] }), slot);
+  }
+
+  private send(request: (id: number) => { message: DecodeRequest; transfer: ArrayBuffer[] }, target?: number): Promise<DecodeOutcome> {
     return new Promise<DecodeOutcome>((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       const slot = this.slots.reduce((best, s) => (s.jobs.size < best.jobs.size ? s : best));
-      const job: Job = { id: this.nextId++, resolve, reject };
+      const job: Job = { id: this.nextId++, slot: target, resolve, reject };
       slot.jobs.set(job.id, job);
       const { message, transfer } = request(job.id);
       slot.worker.postMessage(message, transfer);
@@ -101,7 +124,10 @@ export class DecodePool {
     const job = slot.jobs.get(reply.id);
     if (job === undefined) return this.fail(new Error('a decode worker answered a request it was not given'));
     slot.jobs.delete(reply.id);
-    job.resolve(reply.ok ? { ok: true, tensor: reply.tensor } : { ok: false, error: reply.error, code: reply.code, type: reply.type });
+    if (!reply.ok) return job.resolve({ ok: false, error: reply.error, code: reply.code, type: reply.type });
+    const tensor = reply.tensor ?? (job.slot === undefined ? undefined : this.slotViews[job.slot]);
+    if (tensor === undefined) return this.fail(new Error('a decode worker answered without a tensor'));
+    job.resolve({ ok: true, tensor });
   }
 
   private fail(error: Error): void {

@@ -27,6 +27,8 @@ let chain: Promise<void> = Promise.resolve();
 // every image on one thread and freed on another, which made the process's memory creep up as
 // the allocator held on to what the other thread freed.
 const spare: ArrayBuffer[] = [];
+/** Shared output slots by index (`decode-pool.ts` addSlot): `[3, size, size]` float32 each. */
+const slots: Float32Array[] = [];
 port.on('message', (request: DecodeRequest) => {
   if (request.kind === 'settings') {
     settings = request.settings;
@@ -36,19 +38,24 @@ port.on('message', (request: DecodeRequest) => {
     spare.push(request.buffer);
     return;
   }
+  if (request.kind === 'slot') {
+    slots[request.index] = new Float32Array(request.buffer);
+    return;
+  }
   chain = chain.then(async () => {
     let reply: DecodeReply;
     try {
       const image = await decodeRequest(request, settings!);
       const { size } = settings!.recipe;
-      const reused = spare.pop();
-      // Preprocessed straight into the buffer that is sent, not into a new one copied over.
-      const tensor = reused !== undefined && reused.byteLength === 3 * size * size * 4 ? new Float32Array(reused) : new Float32Array(3 * size * size); // [3, size, size]
+      const shared = request.kind === 'decode-bytes' && request.slot !== undefined ? slots[request.slot] : undefined;
+      const reused = shared === undefined ? spare.pop() : undefined;
+      // Preprocessed straight into the buffer that is sent (or shared), not into a new one copied over.
+      const tensor = shared ?? (reused !== undefined && reused.byteLength === 3 * size * size * 4 ? new Float32Array(reused) : new Float32Array(3 * size * size)); // [3, size, size]
       (await preprocessor).preprocessInto(image, settings!.recipe, tensor);
-      reply = { id: request.id, ok: true, tensor };
+      reply = { id: request.id, ok: true, tensor: shared === undefined ? tensor : null };
     } catch (error) {
       reply = { id: request.id, ok: false, ...describeFailure(error), type: error instanceof Error ? error.name : 'Error' };
     }
-    port.postMessage(reply, reply.ok ? [reply.tensor.buffer as ArrayBuffer] : []);
+    port.postMessage(reply, reply.ok && reply.tensor !== null ? [reply.tensor.buffer as ArrayBuffer] : []);
   });
 });

@@ -62,6 +62,11 @@ export interface BatcherOptions {
   readonly featureChannels: number;
   /** Runs `count` images, NCHW `[count, 3, size, size]`, as one batch (the view may start a longer buffer, which it may take). */
   readonly run: (input: Float32Array, count: number) => Promise<BatchOutputs>;
+  /**
+   * The batch buffer, `[maxBatch, 3, size, size]`, used for every batch (one the model's thread
+   * shares). Without it the batcher makes one, which `run` may take and hand back as `input`.
+   */
+  readonly input?: Float32Array;
   /** Told about every finished batch (for metrics). */
   readonly onBatch?: (size: number, seconds: number) => void;
   /** The clock, in milliseconds (default `performance.now`); tests pass their own to time batches exactly. */
@@ -176,14 +181,14 @@ export class Batcher {
     this.runningCount = batch.length;
     const { imageLength, numClasses, featureChannels } = this.options;
     // One buffer of the largest batch circulates (only one batch runs at a time); a view holds this batch.
-    const buffer = this.spareInput ?? new Float32Array(this.options.maxBatch * imageLength); // [maxBatch, 3, size, size]
+    const buffer = this.options.input ?? this.spareInput ?? new Float32Array(this.options.maxBatch * imageLength); // [maxBatch, 3, size, size]
     this.spareInput = null;
     const input = buffer.subarray(0, batch.length * imageLength); // [n, 3, size, size]
     batch.forEach((entry, i) => input.set(entry.input, i * imageLength));
     const start = this.now();
     try {
       const outputs = await this.options.run(input, batch.length);
-      if (outputs.input !== undefined && outputs.input.buffer.byteLength === buffer.byteLength) {
+      if (this.options.input === undefined && outputs.input !== undefined && outputs.input.buffer.byteLength === buffer.byteLength) {
         this.spareInput = new Float32Array(outputs.input.buffer as ArrayBuffer);
       }
       const seconds = (this.now() - start) / 1000;

@@ -23,7 +23,7 @@ export class ModelStoppedError extends EfficientNetError {
 export interface BatchOutputs {
   readonly probabilities: Float32Array; // [count, numClasses]
   readonly features: Float32Array; // [count, featureChannels]
-  /** The run's input, back from the model's thread for reuse (its buffer may be longer than the view). */
+  /** The run's input, handed back for reuse when it was transferred rather than shared (its buffer may be longer than the view). */
   readonly input?: Float32Array; // [count, 3, size, size]
 }
 
@@ -44,7 +44,7 @@ export class ModelHost {
       if (message.kind !== 'result' && message.kind !== 'run-failed') return;
       const run = this.pending.get(message.id);
       this.pending.delete(message.id);
-      if (message.kind === 'result') run?.resolve({ probabilities: message.probabilities, features: message.features, input: message.input });
+      if (message.kind === 'result') run?.resolve({ probabilities: message.probabilities, features: message.features });
       else run?.reject(new ModelThreadError(message.error));
     });
     const fail = (error: Error): void => {
@@ -93,14 +93,30 @@ export class ModelHost {
     });
   }
 
-  /** Runs `count` preprocessed images, `input` NCHW `[count, 3, size, size]`, as one batch; `input`'s whole buffer is transferred. */
-  run(input: Float32Array, count: number): Promise<BatchOutputs> {
+  /**
+   * The batch buffer, `[images, 3, size, size]` float32, in memory shared with the model's thread
+   * (made once, before the first run): batches are written there, and no buffer crosses between
+   * the threads per batch. Sending one each way per batch had the garbage collector run full
+   * collections for the external memory passing through.
+   */
+  shareInput(images: number, imageLength: number): Float32Array {
+    const buffer = new SharedArrayBuffer(images * imageLength * 4); // [images, 3, size, size] f32
+    const message: ToModel = { kind: 'input', buffer };
+    this.worker.postMessage(message);
+    return new Float32Array(buffer);
+  }
+
+  /**
+   * Runs the first `count` images of the shared input (`shareInput`) as one batch. The caller
+   * must not write there again until the returned promise settles.
+   */
+  run(count: number): Promise<BatchOutputs> {
     if (this.death) return Promise.reject(this.death);
     const id = this.nextId++;
     return new Promise<BatchOutputs>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      const message: ToModel = { kind: 'run', id, count, input };
-      this.worker.postMessage(message, [input.buffer as ArrayBuffer]);
+      const message: ToModel = { kind: 'run', id, count };
+      this.worker.postMessage(message);
     });
   }
 

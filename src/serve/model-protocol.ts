@@ -44,7 +44,9 @@ export interface ErrorDescription {
 }
 
 export type ToModel =
-  | { readonly kind: 'run'; readonly id: number; readonly count: number; readonly input: Float32Array } // input: [count, 3, size, size]
+  /** The batch buffer, `[maxBatch, 3, size, size]` float32, shared once: every run reads its first `count` images there. */
+  | { readonly kind: 'input'; readonly buffer: SharedArrayBuffer }
+  | { readonly kind: 'run'; readonly id: number; readonly count: number }
   | { readonly kind: 'close' };
 
 export type FromModel =
@@ -54,8 +56,6 @@ export type FromModel =
     readonly kind: 'result'; readonly id: number;
     readonly probabilities: Float32Array; // [count, numClasses]
     readonly features: Float32Array; // [count, featureChannels]
-    /** The run's input, handed back so its buffer carries the next batch. */
-    readonly input: Float32Array; // [count, 3, size, size]
   }
   | { readonly kind: 'run-failed'; readonly id: number; readonly error: ErrorDescription };
 

@@ -28,22 +28,25 @@ const owned = (values: Float32Array): Float32Array => (values.byteOffset === 0 &
 
 try {
   const net = await start(workerData as ModelWorkerOptions);
+  // The batch buffer shared with the main thread: written there, read here, never sent per batch.
+  let input: Float32Array = new Float32Array(0); // [maxBatch, 3, size, size]
   port.on('message', async (message: ToModel) => {
     if (message.kind === 'close') {
       net.dispose();
       port.close();
       return;
     }
+    if (message.kind === 'input') {
+      input = new Float32Array(message.buffer);
+      return;
+    }
     const size = net.recipe.size;
     try {
-      const result = await net.forward(message.input, [message.count, 3, size, size], { probabilities: true });
+      const batch = input.subarray(0, message.count * 3 * size * size); // [count, 3, size, size]
+      const result = await net.forward(batch, [message.count, 3, size, size], { probabilities: true });
       const probabilities = owned(result.probabilities!);
       const features = owned(result.features);
-      // The input goes back too: one batch buffer circulates between the threads instead of one
-      // being allocated there and freed here for every batch, which let the process's memory creep.
-      post({ kind: 'result', id: message.id, probabilities, features, input: message.input }, [
-        probabilities.buffer as ArrayBuffer, features.buffer as ArrayBuffer, message.input.buffer as ArrayBuffer,
-      ]);
+      post({ kind: 'result', id: message.id, probabilities, features }, [probabilities.buffer as ArrayBuffer, features.buffer as ArrayBuffer]);
     } catch (error) {
       post({ kind: 'run-failed', id: message.id, error: describeError(error) });
     }

@@ -63,10 +63,12 @@ export async function serve(options: ServeOptions, log: (line: string) => void):
       host = first.host;
       const { info } = host;
       decoder = new UploadDecoder(DECODE_THREADS, info.recipe, options.maxPixels);
+      const imageLength = 3 * info.recipe.size * info.recipe.size;
+      const sharedInput = host.shareInput(options.maxBatch, imageLength);
       const batcher = new Batcher({
         maxBatch: options.maxBatch, windowMs: options.batchWindowMs, capacity: options.queue,
-        imageLength: 3 * info.recipe.size * info.recipe.size, numClasses: info.numClasses, featureChannels: info.featureChannels,
-        run: (input, count) => host!.run(input, count),
+        imageLength, numClasses: info.numClasses, featureChannels: info.featureChannels, input: sharedInput,
+        run: (_input, count) => host!.run(count),
         onBatch: (size, seconds) => metrics.recordBatch(size, seconds),
       });
       host.onDeath((error) => {

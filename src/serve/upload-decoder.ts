@@ -27,11 +27,22 @@ export class DecoderStoppedError extends EfficientNetError {
 
 export class UploadDecoder {
   private readonly pool: DecodePool;
+  /** Values of one input: 3 * size * size. */
+  private readonly imageLength: number;
+  /** Each shared slot's view, by index: the tensor `decode` returns, `[3, size, size]`. */
+  private readonly views: Float32Array[] = [];
+  /** Each view's index. */
+  private readonly slotOf = new Map<Float32Array, number>();
+  /** Slots no upload holds; more are made when every one is held (the queue bounds how many). */
+  private readonly freeSlots: number[] = [];
+  /** Slots handed out by `decode` and not yet recycled. */
+  private readonly heldSlots = new Set<number>();
   /** Why the decoder stopped, once a worker has died: every decode from then on is refused with it. */
   private stopped: string | null = null;
 
   constructor(threads: number, recipe: PreprocessRecipe, maxPixels: number) {
     this.pool = new DecodePool(threads, { recipe, maxPixels });
+    this.imageLength = 3 * recipe.size * recipe.size;
     this.pool.onFailure((error) => {
       this.stopped = `the image decoder stopped: ${error.message}`;
     });
@@ -45,17 +56,25 @@ export class UploadDecoder {
     this.pool.onFailure(() => listener(new DecoderStoppedError(this.stopped!)));
   }
 
-  /** `[3, size, size]` float32 for one upload, or the typed error the library would raise for it. */
+  /**
+   * `[3, size, size]` float32 for one upload, or the typed error the library would raise for it.
+   * The tensor is a slot of memory shared with the decode worker: the caller owns it until it
+   * hands it to `recycle`, which must happen exactly once.
+   */
   async decode(bytes: Uint8Array): Promise<Float32Array> {
     // A new error each time: a multipart request prefixes its message with the file's name.
     if (this.stopped !== null) throw new DecoderStoppedError(this.stopped);
+    const slot = this.freeSlots.pop() ?? this.addSlot();
+    this.heldSlots.add(slot);
     let outcome;
     try {
-      outcome = await this.pool.decodeBytes(bytes);
+      outcome = await this.pool.decodeBytesInto(bytes, slot);
     } catch (error) {
+      this.release(slot);
       throw new DecoderStoppedError(this.stopped ?? `the image decoder stopped: ${(error as Error).message}`);
     }
-    if (outcome.ok) return outcome.tensor;
+    if (outcome.ok) return this.views[slot];
+    this.release(slot);
     const ErrorClass = DECODE_ERRORS[outcome.code];
     if (ErrorClass !== undefined) throw new ErrorClass(outcome.error);
     // Not a refusal of the image: an internal failure, answered 500 under its own name.
@@ -64,9 +83,24 @@ export class UploadDecoder {
     throw error;
   }
 
-  /** Hands an input's buffer back once its values are copied into a batch (or no longer needed). */
+  /** Hands an input's slot back once its values are copied into a batch (or no longer needed). */
   recycle(tensor: Float32Array): void {
-    if (tensor.buffer.byteLength > 0) this.pool.recycle(tensor);
+    const slot = this.slotOf.get(tensor);
+    if (slot !== undefined) this.release(slot);
+  }
+
+  private release(slot: number): void {
+    // Only a held slot goes back: a second release would let two uploads share one.
+    if (this.heldSlots.delete(slot)) this.freeSlots.push(slot);
+  }
+
+  private addSlot(): number {
+    const buffer = new SharedArrayBuffer(this.imageLength * 4); // [3, size, size] f32
+    const slot = this.pool.addSlot(buffer);
+    const view = new Float32Array(buffer);
+    this.views[slot] = view;
+    this.slotOf.set(view, slot);
+    return slot;
   }
 
   close(): Promise<void> {
