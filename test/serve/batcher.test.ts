@@ -96,6 +96,25 @@ describe('Batcher', () => {
     expect(buffers[0].byteLength).toBe(4 * IMAGE_LENGTH * 4);
   });
 
+  it('writes every batch into the shared buffer it is given, even when a run hands another back', async () => {
+    const shared = new Float32Array(new SharedArrayBuffer(4 * IMAGE_LENGTH * 4)); // [4, IMAGE_LENGTH]
+    const seen: { same: boolean; values: number[] }[] = [];
+    const batcher = new Batcher({
+      maxBatch: 4, windowMs: 0, capacity: 8, imageLength: IMAGE_LENGTH, numClasses: CLASSES, featureChannels: FEATURES, input: shared,
+      run: async (input, count) => {
+        seen.push({ same: input.buffer === shared.buffer, values: Array.from(input) });
+        return { probabilities: new Float32Array(count * CLASSES), features: new Float32Array(count * FEATURES), input: new Float32Array(4 * IMAGE_LENGTH) };
+      },
+    });
+    const never = new AbortController().signal;
+    await batcher.submit(images(0, 1), never);
+    await batcher.submit(images(10, 2), never);
+    expect(seen).toEqual([
+      { same: true, values: [0, 0, 0] },
+      { same: true, values: [10, 10, 10, 11, 11, 11] },
+    ]);
+  });
+
   it('never runs the images of a client that left before they were queued, or while they waited', async () => {
     const model = fakeModel();
     const batcher = make(model, 8, 2);
