@@ -8,7 +8,8 @@
  *   after each server's load; a server's ratios use the mean of the two peers around it (the
  *   machine is shared and drifts);
  * - where the CPU goes at each level: cores used by the server process (all its threads) and by
- *   the load generator (this process), from their CPU time; the server's CPU milliseconds per
+ *   the load generator (this process), from their CPU time; the server's per image by thread
+ *   (HTTP, decode worker, model, helpers) and the load generator's per request; the server's CPU milliseconds per
  *   image against the library's own (batch 8 on two threads, timed here in-process, every thread
  *   counted), and what one image's decoding and preprocessing costs (timed here on the same
  *   bytes). CPU time per image moves far less than images/s when neighbours take the cores;
@@ -23,7 +24,7 @@
  * decodes in a fraction of a millisecond, which separates decoding's share from the rest.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg } from 'node:os';
 import { basename } from 'node:path';
@@ -138,6 +139,38 @@ function residentMegabytes(pid: number): number {
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
 }
 
+/** CPU seconds (user + system) of each thread of a process, by thread id. */
+function threadCpuSeconds(pid: number): Map<string, number> {
+  return new Map(readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const fields = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ').pop()!.split(' ');
+    return [tid, (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND] as const;
+  }));
+}
+
+/**
+ * A level's server CPU milliseconds per image by role. Threads carry no names here, so roles are
+ * told apart by what they use: the main (HTTP) thread is the process id, the two busiest others
+ * are the model's threads, the next the decode worker, and the rest V8's and libuv's helpers.
+ */
+function cpuByRole(before: Map<string, number>, after: Map<string, number>, pid: number, images: number): ThreadShares {
+  const used = [...after].map(([tid, seconds]) => [tid, seconds - (before.get(tid) ?? 0)] as const);
+  const perImage = (seconds: number): number => (1000 * seconds) / images;
+  const others = used.filter(([tid]) => tid !== String(pid)).map(([, seconds]) => seconds).sort((a, b) => b - a);
+  return {
+    http: perImage(used.find(([tid]) => tid === String(pid))?.[1] ?? 0),
+    model: perImage((others[0] ?? 0) + (others[1] ?? 0)),
+    decode: perImage(others[2] ?? 0),
+    helpers: perImage(others.slice(3).reduce((a, b) => a + b, 0)),
+  };
+}
+
+interface ThreadShares {
+  readonly http: number;
+  readonly model: number;
+  readonly decode: number;
+  readonly helpers: number;
+}
+
 /** CPU seconds (user + system, every thread) a process has used. */
 function processCpuSeconds(pid: number): number {
   // Fields after the parenthesised command name: state is field 3, utime 14, stime 15.
@@ -190,6 +223,10 @@ interface Level {
   /** The server's CPU milliseconds (all threads) per image answered. */
   readonly serverCpuMs: number;
   readonly clientCores: number;
+  /** The load generator's CPU milliseconds per request answered. */
+  readonly clientCpuMs: number;
+  /** The server's CPU milliseconds per image by thread role. */
+  readonly threads: ThreadShares;
   readonly loadAverage: number;
 }
 
@@ -200,10 +237,12 @@ async function measureServer(main: string, body: Buffer): Promise<Omit<Level, 'r
   for (const connections of CONCURRENCY) {
     const before = await batchBuckets(server.url);
     const serverCpu = processCpuSeconds(server.pid);
+    const threadsBefore = threadCpuSeconds(server.pid);
     const clientCpu = process.cpuUsage();
     const result = await load(server.url, body, connections, { seconds: SECONDS });
     const client = process.cpuUsage(clientCpu);
     const serverCores = (processCpuSeconds(server.pid) - serverCpu) / result.duration;
+    const threads = cpuByRole(threadsBefore, threadCpuSeconds(server.pid), server.pid, result['2xx']);
     const after = await batchBuckets(server.url);
     const perSize = after.map((count, i) => count - before[i] - (i === 0 ? 0 : after[i - 1] - before[i - 1]));
     const batches = perSize.reduce((a, b) => a + b, 0);
@@ -212,7 +251,8 @@ async function measureServer(main: string, body: Buffer): Promise<Omit<Level, 'r
     levels.push({
       imagesPerSecond: result['2xx'] / result.duration, p50: result.latency.p50, p99: result.latency.p99, shares,
       refused: result.non2xx, failed: result.errors + result.timeouts, serverCores, serverCpuMs: (1000 * serverCores * result.duration) / result['2xx'],
-      clientCores: (client.user + client.system) / 1e6 / result.duration, loadAverage: loadavg()[0],
+      clientCores: (client.user + client.system) / 1e6 / result.duration, clientCpuMs: (client.user + client.system) / 1000 / (result['2xx'] + result.non2xx),
+      threads, loadAverage: loadavg()[0],
     });
   }
   await server.stop();
@@ -262,6 +302,17 @@ for (const [i, image] of IMAGES.entries()) {
       console.log(`| ${image.name} | ${server.name} | ${connections} | ${cell(levels, (l) => l.imagesPerSecond, 1)} | ${cell(levels, (l) => 100 * l.ratio)}% | ` +
         `${cell(levels, (l) => l.p50)} | ${cell(levels, (l) => l.p99)} | ${levels.at(-1)!.shares} | ${errors} | ` +
         `${cell(levels, (l) => l.serverCores, 2)} + ${cell(levels, (l) => l.clientCores, 2)} | ${cell(levels, (l) => l.serverCpuMs, 1)} | ${cell(levels, (l) => l.loadAverage, 1)} |`);
+    }
+  }
+}
+console.log('\n| image | server | concurrency | HTTP thread | decode worker | model threads | other threads | load generator ms per request |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const [i, image] of IMAGES.entries()) {
+  for (const [s, server] of SERVERS.entries()) {
+    for (const [c, connections] of CONCURRENCY.entries()) {
+      const levels = results[i][s][c];
+      console.log(`| ${image.name} | ${server.name} | ${connections} | ${cell(levels, (l) => l.threads.http, 2)} | ${cell(levels, (l) => l.threads.decode, 2)} | ` +
+        `${cell(levels, (l) => l.threads.model, 1)} | ${cell(levels, (l) => l.threads.helpers, 2)} | ${cell(levels, (l) => l.clientCpuMs, 2)} |`);
     }
   }
 }
