@@ -4,7 +4,7 @@
  * and transfers the tensor back.
  */
 import { parentPort } from 'node:worker_threads';
-import { decodeImage, type RgbImage } from '../image/decode.js';
+import { decodePixels, type PixelData } from '../image/decode.js';
 import { createPreprocessor, type Preprocessor } from '../image/preprocess.js';
 import type { DecodeReply, DecodeRequest, DecodeSettings } from './decode-protocol.js';
 import { describeFailure, readImageFile } from './read-image.js';
@@ -14,10 +14,13 @@ const port = parentPort;
 let settings: DecodeSettings | null = null;
 const preprocessor: Promise<Preprocessor> = createPreprocessor();
 
-/** One file's or one upload's pixels, or a typed error (the bytes of a file are read first). */
-function decodeRequest(request: Extract<DecodeRequest, { id: number }>, options: DecodeSettings): Promise<RgbImage> {
+/**
+ * One file's or one upload's pixels, or a typed error (the bytes of a file are read first): the
+ * decoder's RGBA as it is, which the preprocessor reads without a separate pass dropping alpha.
+ */
+function decodeRequest(request: Extract<DecodeRequest, { id: number }>, options: DecodeSettings): Promise<PixelData> {
   const bytes = request.kind === 'decode' ? readImageFile(request.path) : request.bytes;
-  return decodeImage(bytes, { maxPixels: options.maxPixels, applyOrientation: options.applyOrientation });
+  return decodePixels(bytes, { maxPixels: options.maxPixels, applyOrientation: options.applyOrientation });
 }
 
 // Requests are handled one at a time, in arrival order (the pool may queue several here), so a

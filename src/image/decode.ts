@@ -53,8 +53,8 @@ export type { CodecWasm };
 /** 100 megapixels: a 400 MB RGBA decode, well inside what a wasm32 decoder can address. */
 export const DEFAULT_MAX_PIXELS = 100_000_000;
 
-/** RGBA or RGB bytes to RGB; alpha is dropped, as PIL's convert('RGB') does. */
-function toRgb(pixels: PixelData): RgbImage {
+/** Checks the shape of decoded pixels; returns their bytes per pixel. */
+function pixelBytes(pixels: PixelData): 3 | 4 {
   const { width, height, data } = pixels;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new InputShapeError(`pixel data must have a positive integer width and height, got ${width}x${height}`);
@@ -63,10 +63,18 @@ function toRgb(pixels: PixelData): RgbImage {
     throw new InputShapeError('pixel data must be a Uint8Array or Uint8ClampedArray');
   }
   const count = width * height;
-  if (data.length === count * 3) return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+  if (data.length === count * 3) return 3;
   if (data.length !== count * 4) {
     throw new InputShapeError(`pixel data for ${width}x${height} must hold ${count * 4} (RGBA) or ${count * 3} (RGB) bytes, got ${data.length}`);
   }
+  return 4;
+}
+
+/** RGBA or RGB bytes to RGB; alpha is dropped, as PIL's convert('RGB') does. */
+function toRgb(pixels: PixelData): RgbImage {
+  const { width, height, data } = pixels;
+  if (pixelBytes(pixels) === 3) return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width, height };
+  const count = width * height;
   const rgb = new Uint8Array(count * 3); // [height, width, 3]
   const packed = LITTLE_ENDIAN && data.byteOffset % 4 === 0 ? packRgbaWords(data, rgb, count) : 0;
   for (let p = packed; p < count; p++) {
@@ -132,8 +140,19 @@ const isPixelData = (input: Uint8Array | ArrayBuffer | PixelData): input is Pixe
  * ResourceLimitError for an image above `maxPixels`, InputShapeError for inconsistent pixel data.
  */
 export async function decodeImage(input: Uint8Array | ArrayBuffer | PixelData, options: DecodeOptions = {}): Promise<RgbImage> {
+  return toRgb(await decodePixels(input, options));
+}
+
+/**
+ * `decodeImage` without the alpha drop: the decoder's own RGBA (or RGB) bytes, checked, for the
+ * preprocessor, which reads either. A JPEG turned upright by its orientation comes back as RGB.
+ */
+export async function decodePixels(input: Uint8Array | ArrayBuffer | PixelData, options: DecodeOptions = {}): Promise<PixelData> {
   checkImageInput(input);
-  if (isPixelData(input)) return toRgb(input);
+  if (isPixelData(input)) {
+    pixelBytes(input);
+    return input;
+  }
   const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (bytes.length === 0) throw new ImageDecodeError('image is empty (0 bytes)');
   const format = sniffFormat(bytes);
@@ -157,6 +176,7 @@ export async function decodeImage(input: Uint8Array | ArrayBuffer | PixelData, o
   if (decoded.width !== header.width || decoded.height !== header.height) {
     throw new ImageDecodeError(`the ${name} decoder returned ${decoded.width}x${decoded.height} for an image declared as ${header.width}x${header.height}`);
   }
+  pixelBytes(decoded);
   const upright = options.applyOrientation ?? true;
-  return upright ? orientUpright(toRgb(decoded), header.orientation) : toRgb(decoded);
+  return upright && header.orientation !== 1 ? orientUpright(toRgb(decoded), header.orientation) : decoded;
 }

@@ -1,17 +1,17 @@
 /**
- * RGB image -> normalised NCHW float32 tensor, exactly as timm's eval transform with Pillow:
+ * RGB or RGBA image -> normalised NCHW float32 tensor, exactly as timm's eval transform with Pillow:
  * the same 8-bit pixels after resize and crop, then the same float32 normalisation.
  *
  * All pixel arithmetic runs in the core (`assembly/resize.ts`); this file plans geometry and
  * moves bytes. Cropping after a resize keeps a window of output pixels, and each output pixel
  * depends only on its own input window, so only the kept window is computed: coefficient tables
- * for the kept columns and rows, and the horizontal pass over just the source rows the kept rows
- * read. The bytes are those of a full resize followed by the crop.
+ * for the kept columns and rows, and the copy into the core and the horizontal pass over just
+ * the source rows the kept rows read. The bytes are those of a full resize followed by the crop.
  */
 import { InputShapeError, ResourceLimitError } from '../errors.js';
 import type { Interpolation } from '../arch/presets.js';
 import { instantiateCore, type WasmSource } from '../runtime/wasm.js';
-import type { RgbImage } from './decode.js';
+import type { PixelData, RgbImage } from './decode.js';
 import { planResize, type PreprocessRecipe, type ResizePlan } from './recipe.js';
 import type { WasmGlobal, WasmMemory } from '../runtime/wasm-types.js';
 
@@ -26,7 +26,7 @@ export interface ResizeKernels {
   heap_base(): Ptr;
   resample_taps(inSize: number, outSize: number, filter: number): number;
   resample_coefficients(inSize: number, outSize: number, first: number, count: number, filter: number, bounds: Ptr, weights: Ptr): void;
-  resample_horizontal_rgb8(input: Ptr, rows: number, inWidth: number, outWidth: number, taps: number, bounds: Ptr, weights: Ptr, output: Ptr): void;
+  resample_horizontal_rgb8(input: Ptr, pixelBytes: number, rows: number, inWidth: number, outWidth: number, taps: number, bounds: Ptr, weights: Ptr, output: Ptr): void;
   resample_vertical_rgb8(input: Ptr, firstRow: number, width: number, outRows: number, taps: number, bounds: Ptr, weights: Ptr, output: Ptr): void;
   rgb8_normalize_to_nchw(input: Ptr, height: number, width: number, mean: Ptr, std: Ptr, output: Ptr): void;
 }
@@ -41,15 +41,19 @@ export interface PreprocessorOptions {
   readonly wasm?: WasmSource;
 }
 
+/**
+ * Images are RGB (`decodeImage`'s output) or RGBA pixels, `[height, width, 3 or 4]`; alpha is
+ * ignored, as PIL's convert('RGB') drops it, so a decoder's RGBA needs no conversion first.
+ */
 export interface Preprocessor {
   /** The recipe's 8-bit square crop after the resize: what Pillow gives before ToTensor. */
-  resizeAndCrop(image: RgbImage, recipe: PreprocessRecipe): RgbImage;
+  resizeAndCrop(image: PixelData, recipe: PreprocessRecipe): RgbImage;
   /** One image -> [3, size, size] float32 (NCHW without the batch axis). */
-  preprocess(image: RgbImage, recipe: PreprocessRecipe): Float32Array;
+  preprocess(image: PixelData, recipe: PreprocessRecipe): Float32Array;
   /** Several images -> [n, 3, size, size] float32, ready for EfficientNet.forward. */
-  preprocessBatch(images: readonly RgbImage[], recipe: PreprocessRecipe): Float32Array;
+  preprocessBatch(images: readonly PixelData[], recipe: PreprocessRecipe): Float32Array;
   /** One image into `output`, `[3, size, size]` float32 (e.g. a buffer used again for every image). */
-  preprocessInto(image: RgbImage, recipe: PreprocessRecipe, output: Float32Array): void;
+  preprocessInto(image: PixelData, recipe: PreprocessRecipe, output: Float32Array): void;
 }
 
 /** A bump allocator over the preprocessor's own instance: reset before each image. */
@@ -90,20 +94,20 @@ class WasmPreprocessor implements Preprocessor {
     this.arena = new Arena(kernels.memory, Number(kernels.heap_base()));
   }
 
-  resizeAndCrop(image: RgbImage, recipe: PreprocessRecipe): RgbImage {
+  resizeAndCrop(image: PixelData, recipe: PreprocessRecipe): RgbImage {
     this.arena.reset();
     const plan = planResize(image.width, image.height, recipe);
     const crop = this.cropInMemory(image, recipe, plan);
     return { data: this.arena.bytes(crop, plan.size * plan.size * 3).slice(), width: plan.size, height: plan.size };
   }
 
-  preprocess(image: RgbImage, recipe: PreprocessRecipe): Float32Array {
+  preprocess(image: PixelData, recipe: PreprocessRecipe): Float32Array {
     const output = new Float32Array(3 * recipe.size * recipe.size); // [3, size, size]
     this.preprocessInto(image, recipe, output);
     return output;
   }
 
-  preprocessBatch(images: readonly RgbImage[], recipe: PreprocessRecipe): Float32Array {
+  preprocessBatch(images: readonly PixelData[], recipe: PreprocessRecipe): Float32Array {
     const perImage = 3 * recipe.size * recipe.size;
     const output = new Float32Array(images.length * perImage); // [n, 3, size, size]
     images.forEach((image, i) => this.preprocessInto(image, recipe, output.subarray(i * perImage, (i + 1) * perImage)));
@@ -111,7 +115,7 @@ class WasmPreprocessor implements Preprocessor {
   }
 
   /** output: [3, size, size]. */
-  preprocessInto(image: RgbImage, recipe: PreprocessRecipe, output: Float32Array): void {
+  preprocessInto(image: PixelData, recipe: PreprocessRecipe, output: Float32Array): void {
     if (output.length !== 3 * recipe.size * recipe.size) {
       throw new InputShapeError(`the output holds ${output.length} values, not 3x${recipe.size}x${recipe.size}`);
     }
@@ -128,20 +132,19 @@ class WasmPreprocessor implements Preprocessor {
     output.set(new Float32Array(this.kernels.memory.buffer, tensor, output.length));
   }
 
-  /** Copies the image in, resizes the kept window; returns the crop's offset, [size, size, 3] u8. */
-  private cropInMemory(image: RgbImage, recipe: PreprocessRecipe, plan: ResizePlan): Ptr {
-    const { width, height } = image;
-    if (image.data.length !== width * height * 3) {
-      throw new InputShapeError(`image data holds ${image.data.length} bytes, not ${width}x${height}x3 RGB`);
+  /** Copies the source rows the crop reads in, resizes the kept window; returns the crop's offset, [size, size, 3] u8. */
+  private cropInMemory(image: PixelData, recipe: PreprocessRecipe, plan: ResizePlan): Ptr {
+    const { width, height, data } = image;
+    const pixelBytes = data.length === width * height * 4 ? 4 : 3;
+    if (data.length !== width * height * pixelBytes) {
+      throw new InputShapeError(`image data holds ${data.length} bytes, not ${width}x${height}x3 (RGB) or ${width}x${height}x4 (RGBA)`);
     }
-    if (image.data.length > MAX_IMAGE_BYTES) {
-      throw new ResourceLimitError(`a ${width}x${height} image is ${image.data.length} bytes, above the ${MAX_IMAGE_BYTES} bytes preprocessing supports`);
+    if (data.length > MAX_IMAGE_BYTES) {
+      throw new ResourceLimitError(`a ${width}x${height} image is ${data.length} bytes, above the ${MAX_IMAGE_BYTES} bytes preprocessing supports`);
     }
     const k = this.kernels;
     const { size } = plan;
     const filter = resampleFilterCode(k, recipe.interpolation);
-    const source = this.arena.alloc(image.data.length); // [height, width, 3] u8
-    this.arena.bytes(source, image.data.length).set(image.data);
 
     const columns = this.axisCoefficients(width, plan.resizeWidth, plan.cropLeft, size, filter);
     const rows = this.axisCoefficients(height, plan.resizeHeight, plan.cropTop, size, filter);
@@ -152,8 +155,13 @@ class WasmPreprocessor implements Preprocessor {
 
     // Both passes always run: Pillow skips a pass whose size is unchanged, but at scale 1 every
     // window is a single weight of exactly 1.0, so the pass copies (resize-kernels.test.ts checks).
+    const rowBytes = width * pixelBytes;
+    const sourceBytes = (endRow - firstRow) * rowBytes;
+    // With 3-byte pixels the horizontal pass reads up to 4 bytes past the last pixel; they are never used.
+    const source = this.arena.alloc(sourceBytes + 4); // [endRow - firstRow, width, pixelBytes] u8, then 4 spare bytes
+    this.arena.bytes(source, sourceBytes).set(data.subarray(firstRow * rowBytes, endRow * rowBytes));
     const horizontal = this.arena.alloc((endRow - firstRow) * size * 3); // [endRow - firstRow, size, 3] u8
-    k.resample_horizontal_rgb8(source + firstRow * width * 3, endRow - firstRow, width, size, columns.taps, columns.bounds, columns.weights, horizontal);
+    k.resample_horizontal_rgb8(source, pixelBytes, endRow - firstRow, width, size, columns.taps, columns.bounds, columns.weights, horizontal);
     const crop = this.arena.alloc(size * size * 3); // [size, size, 3] u8
     k.resample_vertical_rgb8(horizontal, firstRow, size, size, rows.taps, rows.bounds, rows.weights, crop);
     return crop;

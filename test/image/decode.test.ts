@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ImageDecodeError, InputShapeError, ResourceLimitError } from '../../src/errors.js';
-import { decodeImage, type ImageCodecs, type RgbImage } from '../../src/image/decode.js';
+import { decodeImage, decodePixels, type ImageCodecs, type RgbImage } from '../../src/image/decode.js';
 import { encodeJpeg, expectSameBytes, goldenCases, readRepoFile, withApp1, withExifOrientation } from './support.js';
 import { sha256 } from '../support/hash.js';
 
@@ -73,6 +73,23 @@ const UPRIGHT: Record<number, (image: RgbImage) => RgbImage> = {
   8: (i) => turn(turn(turn(i))),
 };
 
+describe('decodePixels', () => {
+  it('gives the decoder\'s RGBA for the example photos, whose RGB is decodeImage\'s', async () => {
+    for (const name of ['grace_hopper.jpg', 'panda.jpg', 'chelsea.png']) {
+      const bytes = readRepoFile(`data/images/${name}`);
+      const pixels = await decodePixels(bytes);
+      expect(pixels.data.length, name).toBe(pixels.width * pixels.height * 4);
+      expectSameBytes((await decodeImage(pixels)).data, (await decodeImage(bytes)).data, name);
+    }
+  });
+
+  it('checks pixels passed in as decodeImage does', async () => {
+    await expect(decodePixels({ data: new Uint8Array(11), width: 2, height: 2 })).rejects.toThrow(InputShapeError);
+    const rgb = { data: new Uint8Array(12), width: 2, height: 2 };
+    expect(await decodePixels(rgb)).toBe(rgb);
+  });
+});
+
 describe('EXIF orientation', () => {
   let jpeg: Uint8Array;
   let stored: RgbImage;
@@ -90,6 +107,10 @@ describe('EXIF orientation', () => {
       const upright = await decodeImage(withExifOrientation(jpeg, orientation));
       expect([upright.width, upright.height]).toEqual([expected.width, expected.height]);
       expectSameBytes(upright.data, expected.data, `orientation ${orientation}`);
+      // decodePixels keeps the decoder's RGBA only where nothing is turned; either way, the same RGB.
+      const pixels = await decodePixels(withExifOrientation(jpeg, orientation));
+      expect(pixels.data.length).toBe(12 * 7 * (orientation === 1 ? 4 : 3));
+      expectSameBytes((await decodeImage(pixels)).data, expected.data, `decodePixels, orientation ${orientation}`);
     });
   }
 

@@ -108,5 +108,28 @@ describe('batches and reuse', () => {
 
   it('refuses image data whose length does not match its size', () => {
     expect(() => preprocessor.preprocess({ data: new Uint8Array(11), width: 2, height: 2 }, preprocessRecipe({ size: 8 }))).toThrow(InputShapeError);
+    expect(() => preprocessor.preprocess({ data: new Uint8Array(20), width: 2, height: 2 }, preprocessRecipe({ size: 8 }))).toThrow(InputShapeError);
+  });
+});
+
+describe('RGBA input', () => {
+  it('gives the bytes and tensor of its RGB, whatever the alpha, for both filters and both crop modes', () => {
+    for (const [width, height, seed] of [[1, 1, 1], [7, 5, 2], [61, 40, 3], [333, 250, 4], [250, 333, 5]]) {
+      const rgb = randomImage(width, height, seed);
+      const rgba = new Uint8ClampedArray(width * height * 4); // [height, width, 4], alpha from a different pattern
+      for (let p = 0; p < width * height; p++) {
+        rgba.set(rgb.data.subarray(p * 3, p * 3 + 3), p * 4);
+        rgba[p * 4 + 3] = (p * 97 + seed) & 255;
+      }
+      for (const recipe of [
+        preprocessRecipe({ size: 24 }),
+        preprocessRecipe({ size: 17, interpolation: 'bilinear', cropMode: 'squash' }),
+        preprocessRecipe({ size: Math.max(width, height) * 2, cropPct: 1 }),
+      ]) {
+        const label = `${width}x${height} -> ${recipe.size} ${recipe.interpolation} ${recipe.cropMode}`;
+        expectSameBytes(preprocessor.resizeAndCrop({ data: rgba, width, height }, recipe).data, twinCrop(rgb, recipe), label);
+        expectSameBits(preprocessor.preprocess({ data: rgba, width, height }, recipe), preprocessor.preprocess(rgb, recipe), label);
+      }
+    }
   });
 });
