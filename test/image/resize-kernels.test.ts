@@ -256,4 +256,17 @@ describe('rgb8_normalize_to_nchw', () => {
       expectSameBits(core.get(output, 3 * height * width), rgb8NormalizeToNchw(pixels, height, width, mean, std), `mean ${mean}`);
     }
   });
+
+  it('equals the twin for every pixel count 1-40, four pixels to a vector step and the rest one at a time', () => {
+    const rng = mulberry32(4);
+    const [mean, std] = [[0.485, 0.456, 0.406], [0.229, 0.224, 0.225]];
+    for (let width = 1; width <= 40; width++) {
+      core.reset();
+      const pixels = new Uint8Array(width * 3).map(() => Math.floor(rng() * 256)); // [1, width, 3]
+      const input = putBytes(pixels);
+      const output = core.alloc(3 * width);
+      kernels.rgb8_normalize_to_nchw(input, 1, width, core.put(mean), core.put(std), output);
+      expectSameBits(core.get(output, 3 * width), rgb8NormalizeToNchw(pixels, 1, width, mean, std), `${width} pixels`);
+    }
+  });
 });
