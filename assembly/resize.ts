@@ -115,40 +115,48 @@ function clampToByte(sum: i32): i32 {
 }
 
 /**
- * One output pixel: the rounding half plus the sum over its window of each input pixel's bytes
- * times the tap's weight, R, G and B in lanes 0-2 of one i32x4 (lane 3, from the byte after B,
- * is never stored). The same integer products and sums as Pillow's loop, so the same bits.
- * pixel_bytes is 3 or 4, a constant after inlining, so the shuffle below is chosen at compile time.
- * Reads 16 bytes for each whole group of four taps and 4 for each tap after, so with 3-byte
- * pixels it reads up to 4 bytes past the window's last pixel (see resample_horizontal_rgb8).
+ * Four consecutive pixels from `pixel` as RGBx RGBx RGBx RGBx bytes (the 4th byte of each is a
+ * don't-care). pixel_bytes is 3 or 4, a constant after inlining, so the shuffle is chosen at
+ * compile time. With 3-byte pixels the load reads 4 bytes past the fourth pixel.
  */
 // @ts-ignore: decorator
 @inline
-function horizontalPixel(pixel: usize, pixel_bytes: i32, length: i32, row: usize, rounding: v128): v128 {
-  let sum = rounding;
-  let t = 0;
-  for (; t + 4 <= length; t += 4) {
-    let bytes = v128.load(pixel); // 4 pixels: [4, pixel_bytes] u8, then garbage for RGB
-    if (pixel_bytes == 3) {
-      // RGB RGB RGB RGB -> RGBx RGBx RGBx RGBx; the 4th byte of each is a don't-care.
-      bytes = i8x16.shuffle(bytes, bytes, 0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11);
-    }
-    const w = v128.load(row + (<usize>t << 2)); // [4] i32 weights
-    const low16 = i16x8.extend_low_i8x16_u(bytes); // pixels 0, 1
-    const high16 = i16x8.extend_high_i8x16_u(bytes); // pixels 2, 3
-    sum = i32x4.add(sum, i32x4.mul(i32x4.extend_low_i16x8_u(low16), i32x4.shuffle(w, w, 0, 0, 0, 0)));
-    sum = i32x4.add(sum, i32x4.mul(i32x4.extend_high_i16x8_u(low16), i32x4.shuffle(w, w, 1, 1, 1, 1)));
-    sum = i32x4.add(sum, i32x4.mul(i32x4.extend_low_i16x8_u(high16), i32x4.shuffle(w, w, 2, 2, 2, 2)));
-    sum = i32x4.add(sum, i32x4.mul(i32x4.extend_high_i16x8_u(high16), i32x4.shuffle(w, w, 3, 3, 3, 3)));
-    pixel += <usize>(pixel_bytes << 2);
-  }
-  for (; t < length; t++) {
-    const w = v128.load32_splat(row + (<usize>t << 2));
-    const widened = i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(pixel)));
-    sum = i32x4.add(sum, i32x4.mul(widened, w));
-    pixel += <usize>pixel_bytes;
-  }
-  return sum;
+function fourPixels(pixel: usize, pixel_bytes: i32): v128 {
+  const bytes = v128.load(pixel);
+  return pixel_bytes == 3 ? i8x16.shuffle(bytes, bytes, 0, 1, 2, 2, 3, 4, 5, 5, 6, 7, 8, 8, 9, 10, 11, 11) : bytes;
+}
+
+/** sum + each of four pixels' bytes (from fourPixels) times its weight: w0..w3 splatted weights. */
+// @ts-ignore: decorator
+@inline
+function addFourTaps(sum: v128, bytes: v128, w0: v128, w1: v128, w2: v128, w3: v128): v128 {
+  const low16 = i16x8.extend_low_i8x16_u(bytes); // pixels 0, 1
+  const high16 = i16x8.extend_high_i8x16_u(bytes); // pixels 2, 3
+  sum = i32x4.add(sum, i32x4.mul(i32x4.extend_low_i16x8_u(low16), w0));
+  sum = i32x4.add(sum, i32x4.mul(i32x4.extend_high_i16x8_u(low16), w1));
+  sum = i32x4.add(sum, i32x4.mul(i32x4.extend_low_i16x8_u(high16), w2));
+  return i32x4.add(sum, i32x4.mul(i32x4.extend_high_i16x8_u(high16), w3));
+}
+
+/** One pixel's bytes widened to the four i32 lanes; reads 4 bytes, one past B for 3-byte pixels. */
+// @ts-ignore: decorator
+@inline
+function onePixel(pixel: usize): v128 {
+  return i32x4.extend_low_i16x8_u(i16x8.extend_low_i8x16_u(v128.load32_zero(pixel)));
+}
+
+/**
+ * Stores lanes 0-2 of a sum as 3 bytes, floored and clamped as clampToByte: a shifted i32 lies
+ * in [-512, 511], so the two saturating narrows clamp it to [0, 255] exactly.
+ */
+// @ts-ignore: decorator
+@inline
+function storeRgb(destination: usize, sum: v128): void {
+  const shifted = i32x4.shr_s(sum, RESAMPLE_PRECISION_BITS);
+  const halves = i16x8.narrow_i32x4_u(shifted, shifted);
+  const packed = i32x4.extract_lane(i8x16.narrow_i16x8_u(halves, halves), 0); // R | G << 8 | B << 16
+  store<u16>(destination, <u16>packed);
+  store<u8>(destination, <u8>(packed >>> 16), 2);
 }
 
 /**
@@ -168,6 +176,11 @@ export function resample_horizontal_rgb8(
   else horizontalRows(input, 3, rows, in_width, out_width, taps, bounds, weights, output);
 }
 
+// Each output pixel is the rounding half plus the sum over its window of each input pixel's bytes
+// times the tap's weight, R, G and B in lanes 0-2 of one i32x4 (lane 3, from the byte after B,
+// is never stored): the same integer products and sums as Pillow's loop, so the same bits. Four
+// taps go to a 16-byte load, the rest one at a time. Rows go in pairs, which share the window's
+// bounds and splatted weights.
 // @ts-ignore: decorator
 @inline
 function horizontalRows(
@@ -175,21 +188,35 @@ function horizontalRows(
 ): void {
   const rounding = i32x4.splat(1 << (RESAMPLE_PRECISION_BITS - 1));
   const inRowBytes = <usize>in_width * <usize>pixel_bytes;
-  for (let y = 0; y < rows; y++) {
-    const source = input + <usize>y * inRowBytes; // [in_width, pixel_bytes]
-    let destination = output + <usize>y * <usize>out_width * 3; // [out_width, 3]
+  const outRowBytes = <usize>out_width * 3;
+  for (let y = 0; y < rows; y += 2) {
+    // A last odd row is computed twice over (the second copy discarded) rather than in a loop of its own.
+    const second: usize = y + 1 < rows ? inRowBytes : 0;
+    const source = input + <usize>y * inRowBytes; // [in_width, pixel_bytes], then row y + 1 at source + second
+    let destination = output + <usize>y * outRowBytes; // [out_width, 3]
     for (let x = 0; x < out_width; x++) {
       const low = load<i32>(bounds + (<usize>x << 3));
       const length = load<i32>(bounds + (<usize>x << 3) + 4);
       const row = weights + (<usize>x * <usize>taps << 2); // [taps]
-      const sum = horizontalPixel(source + <usize>low * <usize>pixel_bytes, pixel_bytes, length, row, rounding);
-      // Floor and clamp as clampToByte: a shifted i32 lies in [-512, 511], so the two saturating
-      // narrows clamp it to [0, 255] exactly.
-      const shifted = i32x4.shr_s(sum, RESAMPLE_PRECISION_BITS);
-      const halves = i16x8.narrow_i32x4_u(shifted, shifted);
-      const packed = i32x4.extract_lane(i8x16.narrow_i16x8_u(halves, halves), 0); // R | G << 8 | B << 16
-      store<u16>(destination, <u16>packed);
-      store<u8>(destination, <u8>(packed >>> 16), 2);
+      let pixel = source + <usize>low * <usize>pixel_bytes;
+      let sum0 = rounding, sum1 = rounding;
+      let t = 0;
+      for (; t + 4 <= length; t += 4) {
+        const w = v128.load(row + (<usize>t << 2)); // [4] i32
+        const w0 = i32x4.shuffle(w, w, 0, 0, 0, 0), w1 = i32x4.shuffle(w, w, 1, 1, 1, 1);
+        const w2 = i32x4.shuffle(w, w, 2, 2, 2, 2), w3 = i32x4.shuffle(w, w, 3, 3, 3, 3);
+        sum0 = addFourTaps(sum0, fourPixels(pixel, pixel_bytes), w0, w1, w2, w3);
+        sum1 = addFourTaps(sum1, fourPixels(pixel + second, pixel_bytes), w0, w1, w2, w3);
+        pixel += <usize>(pixel_bytes << 2);
+      }
+      for (; t < length; t++) {
+        const w = v128.load32_splat(row + (<usize>t << 2));
+        sum0 = i32x4.add(sum0, i32x4.mul(onePixel(pixel), w));
+        sum1 = i32x4.add(sum1, i32x4.mul(onePixel(pixel + second), w));
+        pixel += <usize>pixel_bytes;
+      }
+      storeRgb(destination, sum0);
+      if (second != 0) storeRgb(destination + outRowBytes, sum1);
       destination += 3;
     }
   }
