@@ -10,7 +10,7 @@ import type { CheckpointPreset } from './arch/presets.js';
 import type { ScalingCoefficients, VariantName } from './arch/variants.js';
 import { ConfigError, InputShapeError, ResourceLimitError, WeightsMismatchError } from './errors.js';
 import { embedBatch, embedMany, type EmbedManyInput, type EmbedManyOptions, type EmbedManyResult } from './embed-many.js';
-import { decodeImage, type DecodeOptions, type PixelData, type RgbImage } from './image/decode.js';
+import { decodePixels, type DecodeOptions, type PixelData } from './image/decode.js';
 import { classLabel, resolveLabels } from './labels.js';
 import { createPreprocessor, type Preprocessor } from './image/preprocess.js';
 import { preprocessRecipe, type PreprocessRecipe, type RecipeOptions } from './image/recipe.js';
@@ -413,8 +413,9 @@ export class EfficientNet {
   /** Decodes and preprocesses images with this model's recipe into one NCHW batch. */
   async preprocessImages(images: readonly ImageInput[], options: ImageOptions = {}): Promise<{ input: Float32Array; shape: number[] }> {
     if (images.length === 0) throw new InputShapeError('no images given');
-    const decoded: RgbImage[] = [];
-    for (const image of images) decoded.push(await decodeImage(image, { codecWasm: this.codecWasm, ...options }));
+    // The decoder's RGBA as it is: the preprocessor reads it directly, with no pass dropping alpha.
+    const decoded: PixelData[] = [];
+    for (const image of images) decoded.push(await decodePixels(image, { codecWasm: this.codecWasm, ...options }));
     this.preprocessor ??= createPreprocessor({ wasm: this.wasm });
     const preprocessor = await this.preprocessor;
     const size = this.recipe.size;
