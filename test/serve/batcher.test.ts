@@ -1,6 +1,7 @@
 /**
  * The batcher alone, with a fake model and a fake clock: the Retry-After it advises follows the
- * images ahead and the measured pace, and a client that has already left never reaches a batch.
+ * images ahead and the measured pace, a client that has already left never reaches a batch, the
+ * batch buffer is never written while a run reads it, and idle() waits for the running batch.
  */
 import { describe, expect, it } from 'vitest';
 import { Batcher, QueueFullError, RequestAbortedError, RETRY_AFTER_BOUNDS, retryAfterSeconds } from '../../src/serve/batcher.js';
@@ -113,6 +114,50 @@ describe('Batcher', () => {
       { same: true, values: [0, 0, 0] },
       { same: true, values: [10, 10, 10, 11, 11, 11] },
     ]);
+  });
+
+  it('never writes the shared batch buffer while a run reads it: the next batch waits for the run to settle', async () => {
+    const model = fakeModel();
+    const shared = new Float32Array(new SharedArrayBuffer(2 * IMAGE_LENGTH * 4)); // [2, IMAGE_LENGTH]
+    const views: Float32Array[] = [];
+    const batcher = new Batcher({
+      maxBatch: 2, windowMs: 0, capacity: 8, imageLength: IMAGE_LENGTH, numClasses: CLASSES, featureChannels: FEATURES, input: shared,
+      run: (input, count) => (views.push(input), model.run(input, count)), now: () => model.clock.ms,
+    });
+    const never = new AbortController().signal;
+    const first = batcher.submit(images(0, 2), never);
+    const second = batcher.submit(images(10, 2), never); // a full batch, but the buffer is in use
+    expect(model.runs).toHaveLength(1);
+    expect(Array.from(views[0])).toEqual([0, 0, 0, 1, 1, 1]);
+    model.runs[0].finish(1);
+    await first;
+    await settle();
+    expect(model.runs).toHaveLength(2);
+    expect(views[1].buffer).toBe(shared.buffer);
+    expect(Array.from(views[1])).toEqual([10, 10, 10, 11, 11, 11]);
+    model.runs[1].finish(1);
+    await second;
+  });
+
+  it('is idle only once the running batch has settled; abandon refuses the waiting images but lets the running batch finish', async () => {
+    const model = fakeModel();
+    const batcher = make(model, 8, 2);
+    const never = new AbortController().signal;
+    const running = batcher.submit(images(0, 2), never);
+    const waiting = batcher.submit(images(10, 1), never);
+    let idle = false;
+    const drained = batcher.idle().then(() => (idle = true));
+    const stopped = new Error('stopped');
+    batcher.abandon(stopped);
+    await expect(waiting).rejects.toBe(stopped);
+    expect(batcher.depth).toBe(0);
+    await settle();
+    expect(idle).toBe(false);
+    model.runs[0].finish(1);
+    expect(await running).toHaveLength(2);
+    await drained;
+    expect(idle).toBe(true);
+    expect(model.runs).toHaveLength(1);
   });
 
   it('never runs the images of a client that left before they were queued, or while they waited', async () => {
